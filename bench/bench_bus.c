@@ -15,6 +15,9 @@
  * bus's own cost. bus.publish.1sub.nochain repeats 1sub with a handler that
  * reads the same fields but only stores (price * qty), with its own
  * baseline, to show the overhead of the bus against the bare call.
+ *
+ *   bus.subscribe.1000topics  a subscribe + unsubscribe pair with 1000
+ *                             topics interned, 100 of them matching
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +79,17 @@ static void run_publish(void *ctx, uint64_t n)
         cq_bus_publish(bus, t, &b->trade);
     CQ_BENCH_USE(b->sinks[0].sum);
     CQ_BENCH_USE(b->sinks[0].last);
+}
+
+static void run_subscribe(void *ctx, uint64_t n)
+{
+    bench_t *b = ctx;
+    for (uint64_t i = 0; i < n; i++) {
+        cq_sub_t id;
+        if (cq_bus_subscribe(b->bus, "data.trades.*", 0, on_trade, &b->sinks[0], &id) < 0 ||
+            cq_bus_unsubscribe(b->bus, id) < 0)
+            abort();
+    }
 }
 
 static void die(const char *what, int rc)
@@ -140,6 +154,18 @@ int main(void)
     double base_store = cq_bench_run(run_baseline, b, N_PUBLISH);
     double store = cq_bench_run(run_publish, b, N_PUBLISH);
     cq_bench_print("bus.publish.1sub.nochain", store, N_PUBLISH, base_store);
+    teardown(b);
+
+    b = setup(topic, 1, topic, on_trade);
+    for (int i = 0; i < 1000; i++) {
+        char name[64];
+        cq_topic_t t;
+        snprintf(name, sizeof name, "data.%s.BINANCE.SYM%d", i % 10 ? "quotes" : "trades", i);
+        if (cq_bus_topic(b->bus, name, &t) < 0)
+            die("cq_bus_topic", CQ_ENOMEM);
+    }
+    double subs = cq_bench_run(run_subscribe, b, 2000);
+    cq_bench_print("bus.subscribe.1000topics", subs, 2000, 0);
     teardown(b);
     return 0;
 }

@@ -1277,6 +1277,104 @@ START_TEST(test_bus_endpoint_bad_args_give_error_codes)
 }
 END_TEST
 
+/* A handler that requests; the endpoint publishes on another topic and
+ * answers; the response callback sends a command. */
+typedef struct chain {
+    cq_bus_t *bus;
+    cq_topic_t other;
+    calllog_t log;
+    int destroy_in_response;
+} chain_t;
+
+static void chain_log(chain_t *c, char ch)
+{
+    c->log.s[c->log.n++] = ch;
+    c->log.s[c->log.n] = '\0';
+}
+
+static void chain_command(void *user, const void *msg)
+{
+    (void)msg;
+    chain_log(user, 'c');
+}
+
+static void chain_response(void *user, uint64_t corr, int status, const void *resp)
+{
+    chain_t *c = user;
+    (void)corr;
+    (void)status;
+    (void)resp;
+    chain_log(c, 'r');
+    if (c->destroy_in_response)
+        cq_bus_destroy(c->bus);
+    else
+        ck_assert_int_eq(cq_bus_send(c->bus, "cmd", NULL), 0);
+}
+
+static void chain_endpoint(void *user, cq_bus_t *bus, uint64_t corr, const void *req)
+{
+    chain_t *c = user;
+    (void)req;
+    chain_log(c, 'e');
+    ck_assert_int_eq(cq_bus_publish(bus, c->other, NULL), 1);
+    ck_assert_int_eq(cq_bus_respond(bus, corr, 0, NULL), 0);
+}
+
+static void chain_other(void *user, cq_topic_t t, const void *msg)
+{
+    (void)t;
+    (void)msg;
+    chain_log(user, 'o');
+}
+
+static void chain_handler(void *user, cq_topic_t t, const void *msg)
+{
+    chain_t *c = user;
+    (void)t;
+    (void)msg;
+    chain_log(c, 'h');
+    ck_assert_int_eq(cq_bus_request(c->bus, "req", NULL, chain_response, c, NULL), 0);
+    chain_log(c, 'H');
+}
+
+static cq_topic_t chain_setup(chain_t *c)
+{
+    c->bus = new_bus();
+    cq_topic_t x = topic(c->bus, "x");
+    c->other = topic(c->bus, "y");
+    ck_assert_int_eq(cq_bus_subscribe(c->bus, "x", 0, chain_handler, c, NULL), 0);
+    ck_assert_int_eq(cq_bus_subscribe(c->bus, "y", 0, chain_other, c, NULL), 0);
+    ck_assert_int_eq(cq_bus_register_request(c->bus, "req", chain_endpoint, c), 0);
+    ck_assert_int_eq(cq_bus_register_command(c->bus, "cmd", chain_command, c), 0);
+    return x;
+}
+
+START_TEST(test_bus_handler_may_request_and_endpoint_may_publish)
+{
+    chain_t c = { 0 };
+    cq_topic_t x = chain_setup(&c);
+    ck_assert_int_eq(cq_bus_publish(c.bus, x, NULL), 1);
+    ck_assert_str_eq(c.log.s, "heorcH");
+    cq_bus_stats_t st;
+    cq_bus_stats(c.bus, &st);
+    ck_assert_uint_eq(st.published, 2);
+    ck_assert_uint_eq(st.requests, 1);
+    ck_assert_uint_eq(st.responses, 1);
+    ck_assert_uint_eq(st.sends, 1);
+    cq_bus_destroy(c.bus);
+}
+END_TEST
+
+START_TEST(test_bus_destroy_inside_response_callback_is_deferred)
+{
+    chain_t c = { .destroy_in_response = 1 };
+    cq_topic_t x = chain_setup(&c);
+    /* Freed when the outer publish returns; ASan/LSan check both halves. */
+    ck_assert_int_eq(cq_bus_publish(c.bus, x, NULL), 1);
+    ck_assert_str_eq(c.log.s, "heorH");
+}
+END_TEST
+
 static Suite *bus_suite(void)
 {
     Suite *s = suite_create("bus");
@@ -1317,6 +1415,8 @@ static Suite *bus_suite(void)
     tcase_add_test(tc, test_bus_unsubscribe_in_nested_dispatch_skips_handler_in_outer);
     tcase_add_test(tc, test_bus_destroy_inside_handler_is_deferred);
     tcase_add_test(tc, test_bus_runaway_nested_publish_stops_with_ebusy);
+    tcase_add_test(tc, test_bus_handler_may_request_and_endpoint_may_publish);
+    tcase_add_test(tc, test_bus_destroy_inside_response_callback_is_deferred);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("cache");
