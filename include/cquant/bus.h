@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #define CQ_BUS_TOPIC_MAX 255   /* longest topic or pattern, without the NUL */
+#define CQ_BUS_DEPTH_MAX 64    /* callbacks nested deeper: publish/send/request give CQ_EBUSY */
 
 typedef struct cq_bus cq_bus_t;
 typedef uint32_t cq_topic_t;   /* interned topic handle, >= 1 */
@@ -62,6 +63,9 @@ typedef struct cq_bus_stats {
 } cq_bus_stats_t;
 
 int cq_bus_create(cq_bus_t **out);
+/* Frees the bus, its subscriptions and endpoints; pending requests are
+ * dropped without calling back. Called from inside a callback, the free is
+ * deferred until the outermost callback returns. */
 void cq_bus_destroy(cq_bus_t *bus);
 
 /* Intern a topic (exact name, no wildcards allowed: '*' or '?' in a topic
@@ -81,7 +85,8 @@ int cq_bus_subscribe(cq_bus_t *bus, const char *pattern, int priority,
 int cq_bus_unsubscribe(cq_bus_t *bus, cq_sub_t sub);
 
 /* Deliver msg to every handler of topic. Returns the number of handlers
- * called (>= 0) or CQ_ENOENT for a handle never issued. */
+ * called (>= 0) or CQ_ENOENT for a handle never issued (CQ_EBUSY past
+ * CQ_BUS_DEPTH_MAX nested callbacks, e.g. a handler republishing forever). */
 int cq_bus_publish(cq_bus_t *bus, cq_topic_t topic, const void *msg);
 
 /* Convenience: intern then publish. Slower; not for hot paths. */
@@ -115,7 +120,8 @@ size_t cq_bus_pending_requests(const cq_bus_t *bus);
 void cq_bus_stats(const cq_bus_t *bus, cq_bus_stats_t *out);
 
 /* Pattern matching as the bus does it ('*' any run, '?' one char); exposed
- * for tests and tools. Returns 1 on match, 0 otherwise; NULL never matches. */
+ * for tests and tools. Returns 1 on match, 0 otherwise; NULL, and strings
+ * longer than CQ_BUS_TOPIC_MAX (which the bus never holds), never match. */
 int cq_pattern_match(const char *pattern, const char *text);
 
 #endif
