@@ -1,14 +1,18 @@
 /*
  * test_book.c - the L2 order book (include/cquant/book.h).
  *
- * Unit tests for every function, bad input included, then a randomized
+ * Unit tests for every function, bad input included; a randomized
  * comparison against a naive reference book (a plain sorted array per side)
- * over 1,000,000 operations.
+ * over 1,000,000 operations; and a replay of real Binance diffs checked
+ * against the venue's own best bid/ask (bookTicker).
  */
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "cquant/book.h"
 #include "cquant/error.h"
@@ -1314,6 +1318,180 @@ START_TEST(test_book_matches_reference_over_1m_random_operations)
 }
 END_TEST
 
+
+/* ---- recorded Binance data -------------------------------------------------- */
+
+/* "61685.99000000" at 2 decimals -> 6168599, exactly. Digits past the
+ * precision must be zeros (they are, in this data). */
+static int64_t fixed(const char *str, int decimals)
+{
+    int64_t v = 0;
+    int frac = -1;
+    for (const char *c = str; *c; c++) {
+        if (*c == '.') {
+            frac = 0;
+            continue;
+        }
+        if (frac >= decimals) {
+            REQUIRE_MSG(*c == '0', "%s has more than %d decimals", str, decimals);
+            continue;
+        }
+        v = v * 10 + (*c - '0');
+        if (frac >= 0)
+            frac++;
+    }
+    for (frac = frac < 0 ? 0 : frac; frac < decimals; frac++)
+        v *= 10;
+    return v;
+}
+
+static size_t to_entries(const cJSON *arr, cq_book_entry_t *out, size_t cap, int pd, int qd)
+{
+    size_t n = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr)
+    {
+        REQUIRE(n < cap);
+        out[n].tick = fixed(cJSON_GetArrayItem(it, 0)->valuestring, pd);
+        out[n].qty = fixed(cJSON_GetArrayItem(it, 1)->valuestring, qd);
+        n++;
+    }
+    return n;
+}
+
+typedef struct ticker {
+    double u;
+    int64_t bid, bid_qty, ask, ask_qty;
+} ticker_t;
+
+static int cmp_ticker(const void *a, const void *b)
+{
+    double x = ((const ticker_t *)a)->u, y = ((const ticker_t *)b)->u;
+    return (x > y) - (x < y);
+}
+
+static const char *str_of(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    REQUIRE(cJSON_IsString(v));
+    return v->valuestring;
+}
+
+/* Replay one recording: the REST snapshot, then every diff with
+ * u > lastUpdateId in file order (the first one arrived before the
+ * snapshot). After each diff, a bookTicker with the same final update id u
+ * must show exactly the book's best bid and ask. Returns the number of
+ * such checks. */
+static long replay_recording(const char *file, int pd, int qd)
+{
+    gzFile f = gzopen(file, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", file);
+    enum { LINE = 1 << 20, CAP = 8192 };
+    char *line = malloc(LINE);
+    cq_book_entry_t *bids = malloc(CAP * sizeof *bids), *asks = malloc(CAP * sizeof *asks);
+    cJSON **diffs = malloc(8192 * sizeof *diffs);
+    ticker_t *tk = malloc(65536 * sizeof *tk);
+    REQUIRE(line && bids && asks && diffs && tk);
+    size_t nd = 0, nt = 0;
+    cJSON *snap = NULL;
+    while (gzgets(f, line, LINE)) {
+        char *js = strchr(line, ' ');
+        if (!js)
+            continue;
+        cJSON *j = cJSON_Parse(js + 1);
+        REQUIRE(j);
+        const cJSON *data = cJSON_GetObjectItemCaseSensitive(j, "data");
+        const char *stream = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "stream"));
+        if (cJSON_GetObjectItemCaseSensitive(j, "lastUpdateId")) {
+            REQUIRE(!snap);
+            snap = j;
+        } else if (stream && strstr(stream, "@depth")) {
+            REQUIRE(nd < 8192);
+            diffs[nd++] = j;
+        } else if (stream && strstr(stream, "@bookTicker")) {
+            REQUIRE(nt < 65536);
+            tk[nt].u = cJSON_GetObjectItemCaseSensitive(data, "u")->valuedouble;
+            tk[nt].bid = fixed(str_of(data, "b"), pd);
+            tk[nt].bid_qty = fixed(str_of(data, "B"), qd);
+            tk[nt].ask = fixed(str_of(data, "a"), pd);
+            tk[nt].ask_qty = fixed(str_of(data, "A"), qd);
+            nt++;
+            cJSON_Delete(j);
+        } else {
+            cJSON_Delete(j);
+        }
+    }
+    gzclose(f);
+    REQUIRE(snap);
+    qsort(tk, nt, sizeof *tk, cmp_ticker);
+
+    cq_book_t *b = new_book();
+    size_t nb = to_entries(cJSON_GetObjectItemCaseSensitive(snap, "bids"), bids, CAP, pd, qd);
+    size_t na = to_entries(cJSON_GetObjectItemCaseSensitive(snap, "asks"), asks, CAP, pd, qd);
+    REQUIRE_EQ(cq_book_snapshot(b, bids, nb, asks, na), 0);
+    double last = cJSON_GetObjectItemCaseSensitive(snap, "lastUpdateId")->valuedouble;
+    long checks = 0, applied = 0;
+    for (size_t i = 0; i < nd; i++) {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(diffs[i], "data");
+        double u = cJSON_GetObjectItemCaseSensitive(d, "u")->valuedouble;
+        if (u <= last)
+            continue;
+        nb = to_entries(cJSON_GetObjectItemCaseSensitive(d, "b"), bids, CAP, pd, qd);
+        na = to_entries(cJSON_GetObjectItemCaseSensitive(d, "a"), asks, CAP, pd, qd);
+        REQUIRE_MSG(cq_book_apply(b, bids, nb, asks, na) == 0, "diff u=%.0f crossed the book", u);
+        applied++;
+        ticker_t key = {.u = u};
+        const ticker_t *t = bsearch(&key, tk, nt, sizeof *tk, cmp_ticker);
+        if (!t)
+            continue;
+        cq_book_entry_t bb, ba;
+        REQUIRE_EQ(cq_book_best(b, BID, &bb), 0);
+        REQUIRE_EQ(cq_book_best(b, ASK, &ba), 0);
+        REQUIRE_MSG(bb.tick == t->bid && bb.qty == t->bid_qty && ba.tick == t->ask &&
+                        ba.qty == t->ask_qty,
+                    "u=%.0f: book %lld/%lld x %lld/%lld, bookTicker %lld/%lld x %lld/%lld", u,
+                    (long long)bb.tick, (long long)bb.qty, (long long)ba.tick, (long long)ba.qty,
+                    (long long)t->bid, (long long)t->bid_qty, (long long)t->ask,
+                    (long long)t->ask_qty);
+        checks++;
+    }
+    ck_assert_int_gt(applied, 3000);
+    cq_book_stats_t st = stats(b);
+    ck_assert_uint_eq(st.crossed + st.locked, 0);
+    for (size_t i = 0; i < nd; i++)
+        cJSON_Delete(diffs[i]);
+    cJSON_Delete(snap);
+    cq_book_destroy(b);
+    free(line);
+    free(bids);
+    free(asks);
+    free(diffs);
+    free(tk);
+    return checks;
+}
+
+START_TEST(test_book_recorded_btcusdt_diffs_agree_with_every_bookticker)
+{
+    const char *p = cq_test_data_path("binance_spot/market_stream/hftbacktest_spot_btcusdt_20240808.gz");
+    if (!p) {
+        cq_test_skip(__func__, "no recorded data folder");
+        return;
+    }
+    ck_assert_int_eq(replay_recording(p, 2, 8), 564);
+}
+END_TEST
+
+START_TEST(test_book_recorded_ethusdt_diffs_agree_with_every_bookticker)
+{
+    const char *p = cq_test_data_path("binance_spot/market_stream/hftbacktest_spot_ethusdt_20240808.gz");
+    if (!p) {
+        cq_test_skip(__func__, "no recorded data folder");
+        return;
+    }
+    ck_assert_int_eq(replay_recording(p, 2, 8), 577);
+}
+END_TEST
+
 static Suite *book_suite(void)
 {
     Suite *s = suite_create("book");
@@ -1386,6 +1564,11 @@ static Suite *book_suite(void)
     tcase_set_timeout(rnd, 120);
     tcase_add_test(rnd, test_book_matches_reference_over_1m_random_operations);
     suite_add_tcase(s, rnd);
+    TCase *recd = tcase_create("recorded");
+    tcase_set_timeout(recd, 120);
+    tcase_add_test(recd, test_book_recorded_btcusdt_diffs_agree_with_every_bookticker);
+    tcase_add_test(recd, test_book_recorded_ethusdt_diffs_agree_with_every_bookticker);
+    suite_add_tcase(s, recd);
     return s;
 }
 

@@ -37,15 +37,16 @@
  *     counting; mid and spread still compute on a crossed book (spread <= 0).
  *
  * Errors: functions return 0 or a negative CQ_E* code. On CQ_EINVAL (NULL,
- * unknown side, negative or too large quantity, tick out of range) and
- * CQ_ENOMEM the book is unchanged, including its counters; a batch is
- * validated whole before any level changes. CQ_ESTATE from cq_book_apply()
- * and cq_book_snapshot() is different: the batch was applied, and the book is
- * now crossed or locked.
+ * unknown side, negative or too large quantity, tick out of range) nothing
+ * changes, counters included; on CQ_ENOMEM no level changes. A batch is
+ * validated, and the memory it can need is reserved, before its first level
+ * changes. CQ_ESTATE from cq_book_apply() and cq_book_snapshot() is
+ * different: the batch was applied, and the book is now crossed or locked.
  *
- * Memory: a side grows by doubling when it runs out of room; after warm-up
- * (or cq_book_reserve()) applying updates never allocates. Single-threaded,
- * like the rest of the core. Costs are in docs/book.md.
+ * Memory: levels live in blocks of 32 taken from a per-book pool; emptied
+ * blocks go back to the pool. Storage grows when a side grows, never on a
+ * steady stream of updates. Single-threaded, like the rest of the core.
+ * Structure and measured costs: docs/book.md.
  */
 #ifndef CQUANT_BOOK_H
 #define CQUANT_BOOK_H
@@ -81,7 +82,7 @@ typedef struct cq_book_stats {
     uint64_t checks;         /* batch-end checks (cq_book_check and the batch calls) */
     uint64_t crossed;        /* checks that found best bid > best ask */
     uint64_t locked;         /* checks that found best bid == best ask */
-    uint64_t grows;          /* reallocations of a side's storage */
+    uint64_t grows;          /* allocations made to grow storage; still in steady state */
 } cq_book_stats_t;
 
 typedef struct cq_book cq_book_t;
@@ -91,8 +92,10 @@ typedef struct cq_book cq_book_t;
 int cq_book_create(cq_book_t **out, double tick_size, double step_size);
 void cq_book_destroy(cq_book_t *b);
 
-/* Make room for `levels` levels on each side now, so that a book that stays
- * below that size never allocates again. */
+/* Allocate now the storage for `levels` levels a side, counted at the worst
+ * block occupancy, so that growing to that size does not allocate. (A batch
+ * also keeps a free block per insert it carries, up to a bound, so a huge
+ * batch may still allocate.) CQ_EINVAL for an absurd size. */
 int cq_book_reserve(cq_book_t *b, size_t levels);
 
 /* Set one level: qty > 0 creates or replaces the level, qty == 0 deletes it
