@@ -1252,8 +1252,8 @@ START_TEST(test_book_matches_reference_over_1m_random_operations)
         } else if (k < 80000) { /* delete an existing level, near the top or anywhere */
             ref_side_t *s = ref_of(&ref, side);
             if (s->n) {
-                size_t n = s->n, i = cq_rng_below(&r, 2) ? cq_rng_below(&r, (unsigned)(n < 30 ? n : 30))
-                                                         : cq_rng_below(&r, (unsigned)n);
+                unsigned n = (unsigned)s->n, top = n < 30 ? n : 30;
+                size_t i = cq_rng_below(&r, 2) ? cq_rng_below(&r, top) : cq_rng_below(&r, n);
                 int64_t t = ref_level(&ref, side, i).tick;
                 REQUIRE_EQ(cq_book_set(b, side, t, 0), 0);
                 ref_set(&ref, side, t, 0);
@@ -1472,7 +1472,8 @@ static long replay_recording(const char *file, int pd, int qd)
 
 START_TEST(test_book_recorded_btcusdt_diffs_agree_with_every_bookticker)
 {
-    const char *p = cq_test_data_path("binance_spot/market_stream/hftbacktest_spot_btcusdt_20240808.gz");
+    const char *p =
+        cq_test_data_path("binance_spot/market_stream/hftbacktest_spot_btcusdt_20240808.gz");
     if (!p) {
         cq_test_skip(__func__, "no recorded data folder");
         return;
@@ -1483,7 +1484,8 @@ END_TEST
 
 START_TEST(test_book_recorded_ethusdt_diffs_agree_with_every_bookticker)
 {
-    const char *p = cq_test_data_path("binance_spot/market_stream/hftbacktest_spot_ethusdt_20240808.gz");
+    const char *p =
+        cq_test_data_path("binance_spot/market_stream/hftbacktest_spot_ethusdt_20240808.gz");
     if (!p) {
         cq_test_skip(__func__, "no recorded data folder");
         return;
