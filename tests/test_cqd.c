@@ -535,13 +535,13 @@ START_TEST(test_cqd_truncation_at_every_length_is_detected)
     write_file(tmp_path("trunc.cqd"), 12, NULL);
     unsigned char *b = read_all(tmp_path("trunc.cqd"), &len);
     for (size_t n = 0; n < len; n++) {
-        write_all(tmp_path("truncated.cqd"), b, n);
-        int rc = open_rc(tmp_path("truncated.cqd"), 0, err, sizeof err);
-        ck_assert_msg(rc == CQ_ECORRUPT, "truncated at %zu: rc %d", n, rc);
-        ck_assert_msg(strstr(err, "truncated"), "truncated at %zu: %s", n, err);
+        write_all(tmp_path("cut.cqd"), b, n);
+        int rc = open_rc(tmp_path("cut.cqd"), 0, err, sizeof err);
+        ck_assert_msg(rc == CQ_ECORRUPT, "cut at %zu: rc %d", n, rc);
+        ck_assert_msg(strstr(err, "cut.cqd: truncated"), "cut at %zu: %s", n, err);
     }
-    write_all(tmp_path("truncated.cqd"), b, len);
-    ck_assert_int_eq(open_rc(tmp_path("truncated.cqd"), 0, err, sizeof err), 0);
+    write_all(tmp_path("cut.cqd"), b, len);
+    ck_assert_int_eq(open_rc(tmp_path("cut.cqd"), 0, err, sizeof err), 0);
     free(b);
 }
 END_TEST

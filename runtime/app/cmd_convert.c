@@ -165,7 +165,16 @@ int cq_app_convert(int argc, char **argv)
     }
     status = 1;
     for (int i = 0; i < ninputs; i++) {
-        if (cq_import_file(imp, inputs[i]) != 0) {
+        int rc = cq_import_file(imp, inputs[i]);
+        if (rc == CQ_EPARSE && strict && cq_import_error(imp)[0] && strstr(cq_import_error(imp), ": ")) {
+            cq_import_stats_t st;
+            cq_import_get_stats(imp, &st);
+            if (st.skipped) { /* the line was reported already */
+                fprintf(stderr, "cquant convert: stopped at the first malformed line (--strict); nothing written\n");
+                goto done;
+            }
+        }
+        if (rc != 0) {
             fprintf(stderr, "cquant convert: %s\n", cq_import_error(imp));
             goto done;
         }
