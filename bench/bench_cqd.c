@@ -6,6 +6,8 @@
  *   cqd.iterate           open + map + lazy block verification + walk every
  *                         record summing a field + close: what one backtest
  *                         pass over a file in the page cache costs;
+ *   cqd.iterate.verify_all  the same, but every block verified at open
+ *                         (CQ_CQD_VERIFY_ALL: a second pass over memory);
  *   cqd.iterate.verified  the walk alone on a reader whose blocks are
  *                         already verified (a second pass over an open file);
  *   cqd.iterate.events    the walk plus cq_cqd_to_* into bus events.
@@ -23,6 +25,7 @@
 
 typedef struct {
     const char *path;
+    unsigned open_flags;
     cq_cqd_reader_t *reader; /* for the verified run */
     uint64_t sink;
 } ctx_t;
@@ -108,7 +111,7 @@ static void bench_open_iterate(void *arg, uint64_t n)
     ctx_t *ctx = arg;
     cq_cqd_reader_t *r;
     char err[256];
-    if (cq_cqd_open(&r, ctx->path, 0, err, sizeof err) != 0) {
+    if (cq_cqd_open(&r, ctx->path, ctx->open_flags, err, sizeof err) != 0) {
         fprintf(stderr, "bench_cqd: %s\n", err);
         exit(1);
     }
@@ -169,6 +172,9 @@ int main(void)
     ctx_t ctx = {.path = path};
     double ns = cq_bench_run(bench_open_iterate, &ctx, N_RECORDS);
     cq_bench_print_rate("cqd.iterate", ns, N_RECORDS);
+    ctx.open_flags = CQ_CQD_VERIFY_ALL;
+    ns = cq_bench_run(bench_open_iterate, &ctx, N_RECORDS);
+    cq_bench_print_rate("cqd.iterate.verify_all", ns, N_RECORDS);
 
     char err[256];
     if (cq_cqd_open(&ctx.reader, path, CQ_CQD_VERIFY_ALL, err, sizeof err) != 0) {
