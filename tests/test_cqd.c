@@ -674,6 +674,11 @@ START_TEST(test_cqd_reader_lookups_reject_bad_arguments)
     ck_assert_int_eq(cq_cqd_find_instrument(NULL, "A", &idx), CQ_EINVAL);
     ck_assert_ptr_null(cq_cqd_instrument(r, 2));
     ck_assert_ptr_null(cq_cqd_instrument(NULL, 0));
+    ck_assert_str_eq(cq_cqd_reader_error(r), "");
+    ck_assert_str_eq(cq_cqd_reader_error(NULL), "no reader");
+    ck_assert_str_eq(cq_cqd_writer_error(NULL), "no writer");
+    ck_assert_uint_eq(cq_cqd_writer_count(NULL), 0);
+    ck_assert_int_eq(cq_cqd_format_qty(NULL, 1, (char[8]){0}, 8), CQ_EINVAL);
     ck_assert_int_eq(cq_cqd_set_handle(r, 2, 5), CQ_ENOENT);
     ck_assert_int_eq(cq_cqd_set_handle(NULL, 0, 5), CQ_EINVAL);
     cq_instrument_t ev;

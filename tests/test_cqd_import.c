@@ -694,6 +694,8 @@ START_TEST(test_import_ohlcv_reads_every_timestamp_form_to_the_same_bars)
         "Date,Open,High,Low,Close,Volume\n2024-01-01 00:00:00,10,12,9,11,100\n2024-01-01T00:01:00Z,11,13,10.5,12,50.5\n",
         "time,open,high,low,close,volume,trades\n2024-01-01T01:00:00+01:00,10,12,9,11,100,5\n"
         "2024-01-01T00:01:00.000Z,11,13,10.5,12,50.5,7\n",
+        "\xEF\xBB\xBF\"timestamp\",\"open\",\"high\",\"low\",\"close\",\"volume\"\r\n"
+        "2024-01-01,10,12,9,11,100\r\n2024-01-01T00:01,11,13,10.5,12,50.5\r\n",
     };
     for (size_t k = 0; k < sizeof forms / sizeof forms[0]; k++) {
         char csv[4200], name[64];

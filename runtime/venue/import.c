@@ -1177,9 +1177,13 @@ int cq_import_file(cq_import_t *imp, const char *path)
         set_err(imp, "%s:1: unrecognized header: line longer than %d bytes", path, LINE_MAX_BYTES);
         rc = CQ_EPARSE;
     } else {
-        char shown[96];
-        snprintf(shown, sizeof shown, "%.80s%s", c.line, n > 80 ? "..." : "");
-        c.format = detect_columns(&c, c.line, n);
+        char shown[96], *header = c.line;
+        if (n >= 3 && !memcmp(header, "\xEF\xBB\xBF", 3)) { /* UTF-8 BOM from spreadsheet exports */
+            header += 3;
+            n -= 3;
+        }
+        snprintf(shown, sizeof shown, "%.80s%s", header, n > 80 ? "..." : "");
+        c.format = detect_columns(&c, header, n);
         if (c.format == CSV_UNKNOWN) {
             set_err(imp,
                     "%s:1: unrecognized header '%s' (expected Tardis trades, quotes or "
