@@ -14,8 +14,9 @@
  *   3. cq_import_units()       -> each decimal as int64 units at the
  *                                 instrument's precision;
  *   4. cq_import_add()         -> the record, prices and sizes in units;
- * and cq_import_report() for each malformed line. Then hook the format into
- * cq_import_file's detection (runtime/venue/import.c).
+ * and cq_import_report() for each malformed line. Then give cq_import_file
+ * (runtime/venue/import.c) a way to recognize the format from its first
+ * line, next to the CSV header detection.
  *
  * Instrument specs come from cq_import_define ("--instrument" text) or are
  * inferred: the precision is the largest number of significant decimals
