@@ -13,6 +13,7 @@
  *   cqd.iterate.events    the walk plus cq_cqd_to_* into bus events.
  * The file is removed at the end.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,8 @@ static void bench_iterate_events(void *arg, uint64_t n)
 
 int main(void)
 {
+    /* Output piped into `head` must not kill us before the file is removed. */
+    signal(SIGPIPE, SIG_IGN);
     const char *dir = getenv("TMPDIR");
     char path[4096];
     snprintf(path, sizeof path, "%s/cq-bench-cqd-%ld.cqd", dir && *dir ? dir : "/tmp", (long)getpid());
