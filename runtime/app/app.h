@@ -9,5 +9,7 @@
 #define CQ_VERSION "0.1.0"
 
 int cq_app_demo(int argc, char **argv);
+int cq_app_convert(int argc, char **argv);
+int cq_app_dump(int argc, char **argv);
 
 #endif

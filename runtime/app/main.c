@@ -12,6 +12,8 @@ static void usage(FILE *f)
             "usage: cquant <command> [args]\n"
             "commands:\n"
             "  demo       run a demonstration of the message bus and the cache\n"
+            "  convert    import Tardis / OHLCV CSV into a .cqd file\n"
+            "  dump       print the records of a .cqd file as JSON lines\n"
             "  version    print the version\n");
 }
 
@@ -24,6 +26,10 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "demo"))
         return cq_app_demo(argc - 1, argv + 1);
+    if (!strcmp(cmd, "convert"))
+        return cq_app_convert(argc - 1, argv + 1);
+    if (!strcmp(cmd, "dump"))
+        return cq_app_dump(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("cquant %s\n", CQ_VERSION);
         return 0;
