@@ -75,13 +75,13 @@ int main(void)
 
     uint32_t inst[100], strat[10];
     for (int i = 0; i < 100; i++) {
-        char id[32];
+        char id[48];
         snprintf(id, sizeof id, "SYM%03dUSDT.BINANCE", i);
         if (cq_cache_instrument_intern(x.cache, id, &inst[i]) < 0)
             return 1;
     }
     for (int i = 0; i < 10; i++) {
-        char name[16];
+        char name[32];
         snprintf(name, sizeof name, "strat%d", i);
         if (cq_cache_strategy_intern(x.cache, name, &strat[i]) < 0)
             return 1;

@@ -66,11 +66,11 @@ START_TEST(test_collide_ids_differing_only_past_24_chars_are_distinct)
     char id[40];
     cq_order_t *o[10];
     for (int i = 0; i < 10; i++) {
-        snprintf(id, sizeof id, "PPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPP%d", i); /* 36 chars */
+        snprintf(id, sizeof id, "PPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPP%c", '0' + i); /* 36 chars */
         o[i] = add(c, id, id);
     }
     for (int i = 0; i < 10; i++) {
-        snprintf(id, sizeof id, "PPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPP%d", i);
+        snprintf(id, sizeof id, "PPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPPP%c", '0' + i);
         ck_assert_ptr_eq(cq_cache_order(c, id), o[i]);
         ck_assert_ptr_eq(cq_cache_order_by_venue_id(c, id), o[i]);
     }

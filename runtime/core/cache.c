@@ -7,16 +7,19 @@
  * cq_cache_destroy), so a pointer handed out stays valid: for orders until
  * cq_cache_order_remove, for everything else for the life of the cache.
  * Orders are wrapped in an order_slot_t whose first member is the public
- * cq_order_t; the wrapper holds the intrusive list links, the hashes of the
- * index keys and its own copy of the set membership, instrument and
- * strategy, so a stray write into a handed-out order can make a lookup miss
- * but can never corrupt a list.
+ * cq_order_t; the wrapper holds the intrusive list links, the insertion
+ * sequence number and the cache's own copy of what the indexes were built
+ * from (set membership, instrument, strategy; the keys live in the tables
+ * and in private key arrays), so a stray write into a handed-out order can
+ * corrupt neither an index nor a list.
  *
  * Indexes: client and venue order ids in open-addressing tables (linear
- * probing, backward-shift deletion, 8-byte entries holding a 32-bit hash and
- * the slot number; the hash is compared before the string). Open, closed and
- * in-flight sets and the per-strategy and per-instrument order lists are
- * intrusive doubly linked lists: O(1) insert and remove.
+ * probing, backward-shift deletion; an entry holds the key's tag - hash and
+ * length - compared first, then its first 24 bytes, so most lookups touch
+ * one cache line). Open, closed and in-flight sets and the per-strategy and
+ * per-instrument order lists are intrusive doubly linked lists: O(1) insert
+ * and remove. Positions: open addressing on the 64-bit (instrument,
+ * strategy) key. Balances: the same table as order ids, on venue + asset.
  *
  * It must never: judge order state transitions (the model's state machine
  * does), allocate when adding an order while the pool and tables have room,
@@ -234,6 +237,7 @@ static inline uint32_t words_tag(const uint64_t *w, size_t n)
         h = mix_word(h, w[i]);
     return ((uint32_t)(h >> 32) & TAG_HASH_BITS) | (uint32_t)n;
 }
+
 /* Load s as a key of at most `max` chars (max < KEY_FIELD): CQ_EINVAL if
  * empty, CQ_ETOOLONG if longer. Reads at most max + 1 bytes of s. */
 static inline int qkey_make(qkey_t *q, const char *s, size_t max)
@@ -463,10 +467,11 @@ struct cq_cache {
     uint64_t next_seq;
     htab_t by_client_id;
     htab_t by_venue_id;
-    /* The indexed keys, by stash index: dense (40 bytes each, 4 MB for 100k
-     * orders) so a lookup touches the table line and one key line, never the
-     * 330-byte order slot. Private, so writes into a handed-out order cannot
-     * corrupt an index. Reallocated (moved) only when the pool grows. */
+    /* The full keys, by stash index, read only to finish comparing keys
+     * longer than a table entry's 24-byte prefix; dense (4 MB for 100k
+     * orders) rather than in the 330-byte slot, and private, so writes into
+     * a handed-out order cannot corrupt an index. Reallocated (moved) only
+     * when the pool grows. */
     kwords_t *cid_keys;
     kwords_t *vid_keys;
     uint32_t keys_cap;
