@@ -14,6 +14,12 @@
  * The cache does not judge order state transitions (the model's state
  * machine does); it keeps its indexes consistent with whatever status it is
  * told: open / closed / in-flight sets as defined in event.h.
+ *
+ * Errors: CQ_EINVAL for NULL or malformed arguments (and for a pointer that
+ * is not one of this cache's orders), CQ_ETOOLONG for ids past their field,
+ * CQ_ENOENT for handles never issued and orders already removed, CQ_EEXIST
+ * for duplicate ids, CQ_ENOMEM. Writing an order's ids, status, instrument or
+ * strategy directly changes nothing the cache indexes: use the setters.
  */
 #ifndef CQUANT_CACHE_H
 #define CQUANT_CACHE_H
@@ -26,7 +32,8 @@
 typedef struct cq_cache cq_cache_t;
 
 typedef struct cq_cache_config {
-    uint32_t initial_orders;   /* pool slots allocated up front (default 4096) */
+    uint32_t initial_orders;   /* pool slots allocated up front (0 = default
+                                  4096; at most 1 << 24, else CQ_EINVAL) */
 } cq_cache_config_t;
 
 /* cfg may be NULL for defaults. */
