@@ -9,6 +9,11 @@
  *
  * cache.position: random lookups by (instrument, strategy) among 1000
  * positions (100 instruments x 10 strategies).
+ *
+ * Also measured, for docs/cache.md: lookups by venue order id (Binance's
+ * numeric ids), an add + remove pair at steady state (the pool and tables
+ * are warm: no allocation), and a status change that moves an order
+ * between sets (ACCEPTED <-> PENDING_CANCEL).
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,7 +30,9 @@
 typedef struct {
     cq_cache_t *cache;
     char (*keys)[KEY_SIZE];
+    char (*vkeys)[KEY_SIZE];
     uint32_t (*pairs)[2];
+    cq_order_t **orders;
 } ctx_t;
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
@@ -52,6 +59,39 @@ static void bench_order_lookup(void *p, uint64_t n)
     }
 }
 
+static void bench_venue_lookup(void *p, uint64_t n)
+{
+    ctx_t *x = p;
+    for (uint64_t i = 0; i < n; i++) {
+        cq_order_t *o = cq_cache_order_by_venue_id(x->cache, x->vkeys[i & (N_SEQ - 1)]);
+        CQ_BENCH_USE(o);
+    }
+}
+
+static void bench_add_remove(void *p, uint64_t n)
+{
+    ctx_t *x = p;
+    cq_order_t init = {0}, *o;
+    init.status = CQ_OS_SUBMITTED;
+    for (uint64_t i = 0; i < n; i++) {
+        memcpy(init.client_order_id, "cq-1732425600-new", 18);
+        init.client_order_id[17] = (char)('a' + (i & 15));
+        if (cq_cache_order_add(x->cache, &init, &o) < 0 || cq_cache_order_remove(x->cache, o) < 0)
+            abort();
+    }
+}
+
+static void bench_set_status(void *p, uint64_t n)
+{
+    ctx_t *x = p;
+    for (uint64_t i = 0; i < n; i++) {
+        cq_order_t *o = x->orders[i & (N_SEQ - 1)];
+        int32_t s = o->status == CQ_OS_ACCEPTED ? CQ_OS_PENDING_CANCEL : CQ_OS_ACCEPTED;
+        if (cq_cache_order_set_status(x->cache, o, s) < 0)
+            abort();
+    }
+}
+
 static void bench_position_lookup(void *p, uint64_t n)
 {
     ctx_t *x = p;
@@ -69,8 +109,10 @@ int main(void)
     if (cq_cache_create(&x.cache, &cfg) < 0)
         return 1;
     x.keys = malloc(sizeof *x.keys * N_SEQ);
+    x.vkeys = malloc(sizeof *x.vkeys * N_SEQ);
     x.pairs = malloc(sizeof *x.pairs * N_SEQ);
-    if (!x.keys || !x.pairs)
+    x.orders = malloc(sizeof *x.orders * N_SEQ);
+    if (!x.keys || !x.vkeys || !x.pairs || !x.orders)
         return 1;
 
     uint32_t inst[100], strat[10];
@@ -93,13 +135,18 @@ int main(void)
         o.hdr.instrument = inst[i % 100];
         o.hdr.strategy = strat[i % 10];
         o.status = CQ_OS_ACCEPTED;
+        snprintf(o.venue_order_id, sizeof o.venue_order_id, "%llu", 28457000000ull + i * 7ull);
         if (cq_cache_order_add(x.cache, &o, NULL) < 0)
             return 1;
     }
+    for (uint32_t i = 0; i < N_SEQ; i++) {
+        uint32_t k = (uint32_t)(rng() % N_ORDERS);
+        order_id(x.keys[i], k);
+        snprintf(x.vkeys[i], KEY_SIZE, "%llu", 28457000000ull + k * 7ull);
+        x.orders[i] = cq_cache_order(x.cache, x.keys[i]);
+    }
     for (uint32_t i = 0; i < N_SEQ; i++)
-        order_id(x.keys[i], (uint32_t)(rng() % N_ORDERS));
-    for (uint32_t i = 0; i < N_SEQ; i++)
-        if (!cq_cache_order(x.cache, x.keys[i]))
+        if (!x.orders[i] || cq_cache_order_by_venue_id(x.cache, x.vkeys[i]) != x.orders[i])
             return 1;
 
     for (int i = 0; i < 100; i++)
@@ -116,9 +163,14 @@ int main(void)
     uint64_t n = 16u * N_SEQ;
     cq_bench_print("cache.order_by_client_id", cq_bench_run(bench_order_lookup, &x, n), n, 0);
     cq_bench_print("cache.position", cq_bench_run(bench_position_lookup, &x, n), n, 0);
+    cq_bench_print("cache.order_by_venue_id", cq_bench_run(bench_venue_lookup, &x, n), n, 0);
+    cq_bench_print("cache.order_add_remove", cq_bench_run(bench_add_remove, &x, n / 4), n / 4, 0);
+    cq_bench_print("cache.order_set_status", cq_bench_run(bench_set_status, &x, n), n, 0);
 
     free(x.keys);
+    free(x.vkeys);
     free(x.pairs);
+    free(x.orders);
     cq_cache_destroy(x.cache);
     return 0;
 }
