@@ -70,7 +70,7 @@ typedef struct cq_data_engine_config {
 } cq_data_engine_config_t;
 
 typedef struct cq_data_stats {
-    uint64_t trades, quotes, batches, snapshots, bars;
+    uint64_t trades, quotes, batches, snapshots, bars; /* bars: built and venue bars published */
     uint64_t unknown_instrument; /* data for an instrument without a spec */
     uint64_t bad_data;           /* rejected by the book (bad level) */
     uint64_t gaps;               /* sequence gaps detected */
@@ -98,6 +98,10 @@ int cq_data_book_snapshot(cq_data_engine_t *de, const cq_book_batch_t *b);
 /* Aggregate bars of an instrument ("1m", "100t", "10v"...) from its trades,
  * published on data.bars.<VENUE>.<SYMBOL>.<SPEC>. */
 int cq_data_add_bars(cq_data_engine_t *de, uint32_t instrument, const char *spec, int fill_empty);
+
+/* A bar built by the venue (e.g. a closed Binance kline), published as it is
+ * on data.bars.<VENUE>.<SYMBOL>.<spec>. */
+int cq_data_bar(cq_data_engine_t *de, const cq_bar_t *bar, const char *spec);
 
 /* Timer: close time bars whose end is <= now. */
 int cq_data_advance(cq_data_engine_t *de, int64_t now);

@@ -27,6 +27,11 @@ typedef struct bar_slot {
     struct cq_data_engine *de;
 } bar_slot_t;
 
+typedef struct ext_bar {
+    char spec[CQ_BAR_SPEC_MAX + 1];
+    cq_topic_t topic;
+} ext_bar_t;
+
 typedef struct inst_state {
     int ready;                  /* topics interned, book created */
     cq_topic_t t_trades, t_quotes, t_book, t_venue;
@@ -43,6 +48,8 @@ typedef struct inst_state {
     size_t nents, capents;
     bar_slot_t **bars;
     size_t nbars;
+    ext_bar_t *ext_bars;        /* topics of venue-built bars */
+    size_t next_bars;
 } inst_state_t;
 
 struct cq_data_engine {
@@ -80,6 +87,7 @@ static void free_state(inst_state_t *s)
     for (size_t i = 0; i < s->nbars; i++)
         free(s->bars[i]);
     free(s->bars);
+    free(s->ext_bars);
 }
 
 void cq_data_engine_destroy(cq_data_engine_t *de)
@@ -242,6 +250,44 @@ int cq_data_add_bars(cq_data_engine_t *de, uint32_t instrument, const char *spec
     }
     slot->agg.fill_empty = fill_empty;
     s->bars[s->nbars++] = slot;
+    return 0;
+}
+
+int cq_data_bar(cq_data_engine_t *de, const cq_bar_t *bar, const char *spec)
+{
+    if (!de || !bar || !spec || !*spec || strlen(spec) > CQ_BAR_SPEC_MAX)
+        return CQ_EINVAL;
+    inst_state_t *s = state_of(de, bar->hdr.instrument);
+    if (!s)
+        return CQ_ENOENT;
+    if (!(bar->low <= bar->high) || !(bar->volume >= 0)) {
+        de->stats.bad_data++;
+        return CQ_EINVAL;
+    }
+    ext_bar_t *eb = NULL;
+    for (size_t i = 0; i < s->next_bars; i++)
+        if (!strcmp(s->ext_bars[i].spec, spec))
+            eb = &s->ext_bars[i];
+    if (!eb) {
+        const cq_instrument_t *ins = cq_cache_instrument(de->cache, bar->hdr.instrument);
+        char name[CQ_BUS_TOPIC_MAX + 1];
+        cq_topic_t topic;
+        int n = snprintf(name, sizeof name, "data.bars.%s.%s.%s", ins->venue, ins->symbol, spec);
+        if (n < 0 || (size_t)n >= sizeof name)
+            return CQ_ETOOLONG;
+        int rc = cq_bus_topic(de->bus, name, &topic); /* rejects wildcards */
+        if (rc < 0)
+            return rc;
+        ext_bar_t *p = realloc(s->ext_bars, (s->next_bars + 1) * sizeof *p);
+        if (!p)
+            return CQ_ENOMEM;
+        s->ext_bars = p;
+        eb = &s->ext_bars[s->next_bars++];
+        snprintf(eb->spec, sizeof eb->spec, "%s", spec);
+        eb->topic = topic;
+    }
+    de->stats.bars++;
+    cq_bus_publish(de->bus, eb->topic, bar);
     return 0;
 }
 
