@@ -45,6 +45,11 @@
  * Book deltas: qty 0 deletes the level; side is CQ_SIDE_BUY (bid) or
  * CQ_SIDE_SELL (ask). A SNAPSHOT delta that starts a batch (the first of its
  * instrument, or one after a LAST or a non-snapshot delta) clears the book.
+ * update_id is the venue's last update id of the batch (Binance u, or the
+ * snapshot's lastUpdateId) and first_update_id its first (Binance U; 0 for
+ * snapshots and venues without ids). A batch with no level at all (an empty
+ * diff, which still advances the sequence) is one delta with side 0
+ * (CQ_SIDE_NONE), qty 0 and CQ_EVF_LAST.
  */
 typedef struct cq_cqd_record {
     uint8_t type;          /* CQ_EV_* */
@@ -56,7 +61,7 @@ typedef struct cq_cqd_record {
     union {
         struct { int64_t price, qty; uint64_t trade_id; int64_t reserved_[2]; } trade;
         struct { int64_t bid_price, bid_qty, ask_price, ask_qty; uint64_t update_id; } quote;
-        struct { int64_t price, qty; uint64_t update_id; int64_t reserved_[2]; } delta;
+        struct { int64_t price, qty; uint64_t update_id; uint64_t first_update_id; int64_t reserved_; } delta;
         struct { int64_t open, high, low, close, volume; } bar;
     };
 } cq_cqd_record_t;
