@@ -22,7 +22,7 @@
  *   eight digits at a time (SWAR) straight from the frame; anything else
  *   goes through the string unescaper and cq_decimal_parse(), which defines
  *   the grammar.
- * Values it must never do: guess. A frame that is not strict JSON, or a
+ * What it must never do: guess. A frame that is not strict JSON, or a
  * field of the wrong type, is rejected with a reason.
  */
 #include <stdbool.h>
@@ -469,38 +469,9 @@ static uint8_t dec_problem(span_t sp, cq_decimal_t *d)
     return d->mant < 0 ? BN_P_DEC_NEG : 0;
 }
 
-/* At '"': a decimal string. The usual "ddddd.dddddddd" is parsed in place;
- * everything else (escapes, signs, odd lengths, junk) goes through
- * scan_string and cq_decimal_parse, which define the answer. */
-static int read_dec(scan_t *s, cq_decimal_t *d, uint8_t *prob)
+/* The general case of read_dec(): unescape, then the grammar's own parser. */
+static int read_dec_slow(scan_t *s, cq_decimal_t *d, uint8_t *prob)
 {
-    uc_t *q = s->p + 1, *src = q;
-#if BN_SWAR
-    /* Near the end of the frame, work on a zero-padded copy: zeros are not
-     * digits nor '"', so a value cut by the end falls through as usual. */
-    unsigned char tail[24];
-    if (s->end - q < 17) {
-        size_t left = (size_t)(s->end - q);
-        memset(tail, 0, sizeof tail);
-        memcpy(tail, q, left);
-        src = tail;
-    }
-    {
-        uint64_t w1 = load8(src), m1 = nondigit_mask(w1);
-        unsigned ni = m1 ? (unsigned)__builtin_ctzll(m1) >> 3 : 0;
-        if (ni != 0 && src[ni] == '.') {
-            uint64_t w2 = load8(src + ni + 1), m2 = nondigit_mask(w2);
-            unsigned nf = m2 ? (unsigned)__builtin_ctzll(m2) >> 3 : 8;
-            if (nf != 0 && src[ni + 1 + nf] == '"') {
-                d->mant = (int64_t)(digits_value(w1, ni) * pow10_u64[nf] + digits_value(w2, nf));
-                d->exp = (int32_t)nf;
-                *prob = 0;
-                s->p = q + ni + nf + 2;
-                return 0;
-            }
-        }
-    }
-#endif
     span_t sp;
     char buf[64];
     int r = scan_string(s, &sp, buf, sizeof buf);
@@ -508,6 +479,52 @@ static int read_dec(scan_t *s, cq_decimal_t *d, uint8_t *prob)
         return r;
     *prob = dec_problem(sp, d);
     return 0;
+}
+
+/* At '"': a decimal string. The usual "ddddd.dddddddd" is parsed in place;
+ * everything else (escapes, signs, odd lengths, junk) goes through
+ * scan_string and cq_decimal_parse, which define the answer.
+ *
+ * Frames are a chain of such values, each starting where the previous one
+ * ended, so the length is the critical path: with 8 fraction digits (all of
+ * Binance's spot prices and sizes) the end is known from the '.' alone and
+ * the digit checks only feed a well-predicted branch. */
+static inline __attribute__((always_inline)) int read_dec(scan_t *s, cq_decimal_t *d,
+                                                          uint8_t *prob)
+{
+#if BN_SWAR
+    uc_t *q = s->p + 1, *src = q;
+    /* Near the end of the frame, work on a zero-padded copy: zeros are not
+     * digits nor '"', so a value cut by the end falls through as usual. */
+    unsigned char tail[24];
+    if (__builtin_expect(s->end - q < 17, 0)) {
+        size_t left = (size_t)(s->end - q);
+        memset(tail, 0, sizeof tail);
+        memcpy(tail, q, left);
+        src = tail;
+    }
+    uint64_t w1 = load8(src), m1 = nondigit_mask(w1);
+    unsigned ni = m1 ? (unsigned)__builtin_ctzll(m1) >> 3 : 0;
+    if (ni != 0 && src[ni] == '.') {
+        uint64_t w2 = load8(src + ni + 1), m2 = nondigit_mask(w2);
+        if (m2 == 0 && src[ni + 9] == '"') {
+            d->mant = (int64_t)(digits_value(w1, ni) * 100000000ULL + digits_value(w2, 8));
+            d->exp = 8;
+            *prob = 0;
+            s->p = q + ni + 10;
+            return 0;
+        }
+        unsigned nf = m2 ? (unsigned)__builtin_ctzll(m2) >> 3 : 8;
+        if (nf != 0 && src[ni + 1 + nf] == '"') {
+            d->mant = (int64_t)(digits_value(w1, ni) * pow10_u64[nf] + digits_value(w2, nf));
+            d->exp = (int32_t)nf;
+            *prob = 0;
+            s->p = q + ni + nf + 2;
+            return 0;
+        }
+    }
+#endif
+    return read_dec_slow(s, d, prob);
 }
 
 /* At '-' or a digit: an integer field. Not negative, no fraction or
@@ -1048,14 +1065,23 @@ static int read_envelope(scan_t *s, bag_t *g, env_t *env)
     }
     for (;;) {
         int f, r;
-        if (cur(s) != '"')
-            return syn(s, "json: expected a key");
-        if ((r = read_key(s, false, &f)) != 0)
-            return r;
-        skip_ws(s);
-        if (cur(s) != ':')
-            return syn(s, "json: expected ':'");
-        s->p++;
+        size_t left = (size_t)(s->end - s->p);
+        if (left >= 9 && memcmp(s->p, "\"stream\":", 9) == 0) {
+            f = BN_F_STREAM; /* the bytes as Binance sends them */
+            s->p += 9;
+        } else if (left >= 7 && memcmp(s->p, "\"data\":", 7) == 0) {
+            f = BN_F_DATA;
+            s->p += 7;
+        } else {
+            if (cur(s) != '"')
+                return syn(s, "json: expected a key");
+            if ((r = read_key(s, false, &f)) != 0)
+                return r;
+            skip_ws(s);
+            if (cur(s) != ':')
+                return syn(s, "json: expected ':'");
+            s->p++;
+        }
         skip_ws(s);
         int c = cur(s);
         uint8_t type = c == '"' ? J_STR : c == '{' ? J_OBJ : J_NONE;
