@@ -34,7 +34,7 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 
-echo "setup-deps: installing: ${missing[*]}"
+echo "setup-deps: missing: ${missing[*]}"
 if ! command -v apt-get >/dev/null 2>&1; then
   echo "setup-deps: error: apt-get not found; install these packages by hand: ${missing[*]}" >&2
   exit 1
@@ -50,6 +50,7 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 export DEBIAN_FRONTEND=noninteractive
+echo "setup-deps: installing with apt-get: ${missing[*]}"
 # An old or empty package list makes apt-get install fail: refresh it once.
 $SUDO apt-get update -qq || { echo "setup-deps: error: apt-get update failed" >&2; exit 1; }
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" \
