@@ -457,6 +457,7 @@ int cq_cqd_writer_append(cq_cqd_writer_t *w, const cq_cqd_record_t *rec)
         d->delta.price = rec->delta.price;
         d->delta.qty = rec->delta.qty;
         d->delta.update_id = rec->delta.update_id;
+        d->delta.first_update_id = rec->delta.first_update_id;
         break;
     default:
         d->bar = rec->bar;
