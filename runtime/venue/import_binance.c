@@ -228,7 +228,8 @@ static void scan_symbols(bn_file_t *f)
         cq_bn_md_t m;
         if (cq_bn_line_parse(buf, n, &ln) != 0 || ln.kind != CQ_BN_LINE_FRAME)
             continue;
-        if (cq_bn_decode(ln.json, ln.json_len, &m, &f->lv, NULL) != 0 || !m.symbol[0])
+        /* a frame with a bad symbol is reported where it stands; it names nothing here */
+        if (cq_bn_decode(ln.json, ln.json_len, &m, &f->lv, NULL) != 0 || !plain_symbol(m.symbol))
             continue;
         if (f->nsymbols == 0) {
             snprintf(f->file_symbol, sizeof f->file_symbol, "%s", m.symbol);
