@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -1020,6 +1021,39 @@ START_TEST(test_bn_bare_snapshot_without_one_file_symbol_needs_the_option)
 }
 END_TEST
 
+/* A pipe is read once, from its first line on: nothing is rewound or
+ * reopened, and the bare snapshot takes the symbol of the frames before it. */
+START_TEST(test_cli_reads_a_recording_from_a_pipe_without_losing_lines)
+{
+    char src[4200], fifo[4200], out[4200], err[512];
+    const char *bin = cquant_binary();
+    if (!bin) {
+        cq_test_skip("test_cli_reads_a_recording_from_a_pipe_without_losing_lines", "no cquant binary");
+        return;
+    }
+    write_text(src, sizeof src, "pipe-src.txt",
+               DEPTH_FRAME("1700000000000000000", "BTCUSDT", "1", "2", "[\"10\",\"3\"]", "")
+               BARE_SNAPSHOT("1700000000100000000")
+               TRADE_FRAME("1700000000200000000", "BTCUSDT", "7", "10", "1", "1700000000000", "false"));
+    path_of(fifo, sizeof fifo, "pipe.fifo");
+    path_of(out, sizeof out, "pipe.cqd");
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    ck_assert_int_eq(run("timeout 30 cat '%s' > '%s' & '%s' convert '%s' -o '%s' --quiet --strict; st=$?; wait; "
+                         "exit $st",
+                         src, fifo, bin, fifo, out),
+                     0);
+    cq_cqd_reader_t *r;
+    ck_assert_int_eq(cq_cqd_open(&r, out, CQ_CQD_VERIFY_ALL, err, sizeof err), 0);
+    cq_cqd_info_t info;
+    cq_cqd_get_info(r, &info);
+    ck_assert_uint_eq(info.record_count, 4);
+    ck_assert_uint_eq(info.count[CQ_EV_BOOK_DELTA], 3);
+    ck_assert_uint_eq(info.instrument_count, 1);
+    ck_assert_str_eq(cq_cqd_instrument(r, 0)->id, "BTCUSDT.BINANCE");
+    cq_cqd_close(r);
+}
+END_TEST
+
 START_TEST(test_bn_venue_option_names_the_instrument_ids)
 {
     char p[4200];
@@ -1100,6 +1134,32 @@ START_TEST(test_bn_instrument_option_wins_over_exchange_info)
     ck_assert_int_eq(cq_cqd_instrument(l.r, 0)->price_precision, 3);
     ck_assert_int_eq(cq_cqd_instrument(l.r, 0)->size_precision, 1);
     ck_assert_str_eq(cq_cqd_instrument(l.r, 0)->base, "");
+    unload(&l);
+    cq_import_destroy(imp);
+}
+END_TEST
+
+/* An exchangeInfo spec is BINANCE's: a Tardis row of binance-futures with
+ * the same symbol keeps its own, inferred instrument. */
+START_TEST(test_bn_exchange_info_spec_does_not_capture_other_venues_rows)
+{
+    char info[4200], p[4200], csv[4200];
+    write_text(info, sizeof info, "info-venue.json",
+               "{\"symbols\":[" INFO_SYMBOL("BTCUSDT", "BTC", "USDT", "0.01000000", "0.00001000", "0.00001000") "]}");
+    write_text(p, sizeof p, "spot.txt",
+               TRADE_FRAME("1700000000000000000", "BTCUSDT", "1", "100.5", "0.5", "1700000000000", "true"));
+    write_text(csv, sizeof csv, "futures.csv",
+               "exchange,symbol,timestamp,local_timestamp,id,side,price,amount\n"
+               "binance-futures,BTCUSDT,1700000000000001,1700000000000002,9,buy,100.125,3\n");
+    cq_import_t *imp = session(1);
+    ck_assert_int_eq(cq_import_exchange_info(imp, info, NULL), 0);
+    ck_assert_int_eq(cq_import_file(imp, p), 0);
+    ck_assert_msg(cq_import_file(imp, csv) == 0, "%s", cq_import_error(imp));
+    loaded_t l = write_and_load(imp, "venues.cqd");
+    ck_assert_str_eq(cq_cqd_instrument(l.r, l.rec[0].instrument)->id, "BTCUSDT.BINANCE");
+    const cq_cqd_instrument_t *fut = cq_cqd_instrument(l.r, l.rec[1].instrument);
+    ck_assert_str_eq(fut->id, "BTCUSDT.BINANCE-FUTURES");
+    ck_assert_int_eq(fut->price_precision, 3);
     unload(&l);
     cq_import_destroy(imp);
 }
@@ -1205,9 +1265,11 @@ int main(void)
     tcase_add_test(tc, test_bn_empty_diff_and_empty_snapshot_become_batch_markers);
     tcase_add_test(tc, test_bn_bare_snapshot_first_in_its_file_takes_the_symbol_of_later_frames);
     tcase_add_test(tc, test_bn_bare_snapshot_without_one_file_symbol_needs_the_option);
+    tcase_add_test(tc, test_cli_reads_a_recording_from_a_pipe_without_losing_lines);
     tcase_add_test(tc, test_bn_venue_option_names_the_instrument_ids);
     tcase_add_test(tc, test_bn_exchange_info_body_specs_only_the_symbols_in_the_data);
     tcase_add_test(tc, test_bn_instrument_option_wins_over_exchange_info);
+    tcase_add_test(tc, test_bn_exchange_info_spec_does_not_capture_other_venues_rows);
     tcase_add_test(tc, test_bn_exchange_info_errors_name_the_file);
     tcase_add_test(tc, test_bn_api_rejects_bad_arguments);
     suite_add_tcase(s, tc);

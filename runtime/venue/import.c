@@ -621,6 +621,7 @@ int cq_import_offer(cq_import_t *imp, const char *spec)
     int rc = parse_spec(imp, spec, &in);
     if (rc)
         return rc;
+    in.defined = 0; /* it names one venue's symbol: rows of other venues are not its */
     /* A linear scan per offer: an exchangeInfo of 1,600 symbols costs about
      * a million string compares once, far below parsing its JSON. */
     for (uint32_t i = 0; i < imp->noffer; i++) {
@@ -683,13 +684,19 @@ typedef struct csv {
 /* Read one line into c->line without its end-of-line. 1 = a line, 0 = end
  * of file, 2 = a line too long (reported by the caller, already skipped),
  * <0 = read error. */
-static int read_line(csv_t *c, size_t *len)
+static int fetch_line(csv_t *c)
 {
     if (!gzgets(c->gz, c->line, LINE_MAX_BYTES + 2)) {
         int zerr;
         gzerror(c->gz, &zerr);
         return zerr != Z_OK ? CQ_EIO : 0;
     }
+    return 1;
+}
+
+/* The rest of read_line, once c->line holds what gzgets gave. */
+static int finish_line(csv_t *c, size_t *len)
+{
     c->lineno++;
     size_t n = strlen(c->line);
     if (n == LINE_MAX_BYTES + 1 && c->line[n - 1] != '\n') {
@@ -702,6 +709,12 @@ static int read_line(csv_t *c, size_t *len)
         c->line[--n] = 0;
     *len = n;
     return 1;
+}
+
+static int read_line(csv_t *c, size_t *len)
+{
+    int r = fetch_line(c);
+    return r == 1 ? finish_line(c, len) : r;
 }
 
 static int split(csv_t *c, char *s, size_t n)
@@ -1253,21 +1266,18 @@ int cq_import_file(cq_import_t *imp, const char *path)
         return CQ_ENOMEM;
     }
     size_t n = 0;
-    int rc = read_line(&c, &n);
-    if ((rc == 1 || rc == 2) && cq_import_binance_detect(c.line, rc == 1 ? n : strlen(c.line))) {
-        /* A recording: its reader wants its own (longer) lines from the start. */
-        free(c.line);
-        if (gzrewind(c.gz) != 0) {
-            int zerr;
-            set_err(imp, "%s: read error: %s", path, gzerror(c.gz, &zerr));
-            gzclose(c.gz);
-            return CQ_EIO;
-        }
+    int rc = fetch_line(&c);
+    if (rc == 1 && cq_import_binance_detect(c.line, strlen(c.line))) {
+        /* A recording, whose lines may be longer than a CSV line: its reader
+         * takes over with what was read (no rewind, so pipes work too). */
         imp->stats.files++;
-        rc = cq_import_binance_read(imp, path, c.gz);
+        rc = cq_import_binance_read(imp, path, c.gz, c.line, strlen(c.line));
+        free(c.line);
         gzclose(c.gz);
         return rc;
     }
+    if (rc == 1)
+        rc = finish_line(&c, &n);
     if (rc == 0) {
         set_err(imp, "%s: empty file", path);
         rc = CQ_EPARSE;

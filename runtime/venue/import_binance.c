@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "cquant/binance_feed.h"
@@ -59,25 +60,44 @@ typedef struct bn_file {
     char last_symbol[CQ_BN_SYMBOL_MAX];
     uint32_t last_index;
     int have_last;
-    /* the symbol of the file's frames, for bare snapshots (found once) */
-    int scanned;
+    /* the symbols of the file's frames, for bare snapshots: all of them
+     * (scanned once) for a regular file, those read so far for a pipe */
+    int scanned;                 /* looked for on a bare snapshot */
+    int whole;                   /* ... by reading the whole file */
     int nsymbols;                /* 0, 1, or 2 meaning several */
     char file_symbol[CQ_BN_SYMBOL_MAX];
 } bn_file_t;
+
+static void note_symbol(bn_file_t *f, const char *symbol)
+{
+    if (f->nsymbols == 0) {
+        snprintf(f->file_symbol, sizeof f->file_symbol, "%s", symbol);
+        f->nsymbols = 1;
+    } else if (f->nsymbols == 1 && strcmp(f->file_symbol, symbol) != 0) {
+        f->nsymbols = 2;
+    }
+}
 
 #define REPORT(f, ...) cq_import_report((f)->imp, (f)->path, (f)->lineno, __VA_ARGS__)
 
 /* ---- lines ------------------------------------------------------------------------------ */
 
-/* One line into buf (cap LINE_CAP) without its end of line. 1 = a line,
- * 0 = end of file, 2 = longer than the buffer (buf holds its start, the rest
- * is consumed), <0 = read error. */
-static int next_line(gzFile gz, char *buf, size_t *len)
+/* One line into buf (cap LINE_CAP) without its end of line; buf already
+ * holds its first `have` bytes (NUL-terminated). 1 = a line, 0 = end of
+ * file, 2 = longer than the buffer (buf holds its start, the rest is
+ * consumed), <0 = read error. */
+static int next_line(gzFile gz, char *buf, size_t have, size_t *len)
 {
-    if (!gzgets(gz, buf, LINE_CAP)) {
-        int zerr;
-        gzerror(gz, &zerr);
-        return zerr != Z_OK ? CQ_EIO : 0;
+    if (!have || buf[have - 1] != '\n') {
+        if (!gzgets(gz, buf + have, (int)(LINE_CAP - have))) {
+            int zerr;
+            gzerror(gz, &zerr);
+            if (zerr != Z_OK)
+                return CQ_EIO;
+            if (!have)
+                return 0;
+            buf[have] = 0; /* the head was the whole last line */
+        }
     }
     size_t n = strlen(buf);
     int r = 1;
@@ -208,11 +228,16 @@ static int instrument(bn_file_t *f, const char *symbol, uint32_t *index)
  * bare snapshot. Reading the whole file again (about 50 ms for the 11 MB
  * hftbacktest recording) is the price of an exact answer: "the symbol of
  * the frames before it" would be wrong for a file that starts with its
- * snapshot, "the first frame's" for a file of several symbols.
+ * snapshot, "the first frame's" for a file of several symbols. Only a
+ * regular file is read twice: reopening a pipe would steal its lines from
+ * the main reader, so there the frames read so far must do.
  */
 static void scan_symbols(bn_file_t *f)
 {
     f->scanned = 1;
+    struct stat st;
+    if (stat(f->path, &st) != 0 || !S_ISREG(st.st_mode))
+        return;
     gzFile g = gzopen(f->path, "rb");
     char *buf = malloc(LINE_CAP);
     if (!g || !buf) {
@@ -222,8 +247,10 @@ static void scan_symbols(bn_file_t *f)
         return;
     }
     gzbuffer(g, 1 << 17);
+    f->whole = 1;
+    f->nsymbols = 0;
     size_t n;
-    while (f->nsymbols < 2 && next_line(g, buf, &n) == 1) {
+    while (f->nsymbols < 2 && next_line(g, buf, 0, &n) == 1) {
         cq_bn_line_t ln;
         cq_bn_md_t m;
         if (cq_bn_line_parse(buf, n, &ln) != 0 || ln.kind != CQ_BN_LINE_FRAME)
@@ -231,12 +258,7 @@ static void scan_symbols(bn_file_t *f)
         /* a frame with a bad symbol is reported where it stands; it names nothing here */
         if (cq_bn_decode(ln.json, ln.json_len, &m, &f->lv, NULL) != 0 || !plain_symbol(m.symbol))
             continue;
-        if (f->nsymbols == 0) {
-            snprintf(f->file_symbol, sizeof f->file_symbol, "%s", m.symbol);
-            f->nsymbols = 1;
-        } else if (strcmp(f->file_symbol, m.symbol) != 0) {
-            f->nsymbols = 2;
-        }
+        note_symbol(f, m.symbol);
     }
     free(buf);
     gzclose(g);
@@ -368,6 +390,8 @@ static int frame(bn_file_t *f, const cq_bn_line_t *ln)
         return REPORT(f, "frame refused (%s): %s", cq_errname(rc), why ? why : cq_strerror(rc));
     }
     const char *symbol = m.symbol;
+    if (m.kind != CQ_BN_SNAPSHOT && !f->whole && plain_symbol(symbol))
+        note_symbol(f, symbol);
     if (ln->kind == CQ_BN_LINE_REST) {
         if (m.kind != CQ_BN_SNAPSHOT)
             return REPORT(f, "REST depth response is not a depth snapshot (decoded a %s)", cq_bn_kind_name(m.kind));
@@ -433,9 +457,9 @@ static int handle_line(bn_file_t *f, size_t n, int too_long)
     return frame(f, &ln);
 }
 
-int cq_import_binance_read(cq_import_t *imp, const char *path, gzFile gz)
+int cq_import_binance_read(cq_import_t *imp, const char *path, gzFile gz, const char *head, size_t head_len)
 {
-    if (!imp || !path || !gz)
+    if (!imp || !path || !gz || (head_len && !head) || head_len >= LINE_CAP)
         return CQ_EINVAL;
     bn_file_t f;
     memset(&f, 0, sizeof f);
@@ -454,9 +478,14 @@ int cq_import_binance_read(cq_import_t *imp, const char *path, gzFile gz)
         rc = CQ_ENOMEM;
     }
     f.lv = (cq_bn_levels_t){f.bids, MAX_LEVELS, f.asks, MAX_LEVELS};
+    if (rc == 0 && head_len) {
+        memcpy(f.line, head, head_len);
+        f.line[head_len] = 0;
+    }
     while (rc == 0) {
         size_t n = 0;
-        int r = next_line(gz, f.line, &n);
+        int r = next_line(gz, f.line, head_len, &n);
+        head_len = 0;
         if (r == 0)
             break;
         if (r < 0) {

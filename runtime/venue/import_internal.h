@@ -25,9 +25,11 @@ void cq_import_set_error(cq_import_t *imp, const char *fmt, ...);
  * "https://... -> ", "wss://", "ws://" or "configuration:". */
 int cq_import_binance_detect(const char *line, size_t len);
 
-/* Read a Binance recording from gz (positioned at its start) into the
- * session. path names the file in messages and is reopened once if a bare
- * depth snapshot needs the file's symbol. Returns as cq_import_file. */
-int cq_import_binance_read(cq_import_t *imp, const char *path, gzFile gz);
+/* Read a Binance recording from gz into the session. The first head_len
+ * bytes of the file (the start of its first line, from the format
+ * detection) were already read from gz and are in head. path names the file
+ * in messages; a regular file is reopened once if a bare depth snapshot
+ * needs the file's symbol. Returns as cq_import_file. */
+int cq_import_binance_read(cq_import_t *imp, const char *path, gzFile gz, const char *head, size_t head_len);
 
 #endif
