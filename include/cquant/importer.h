@@ -4,7 +4,9 @@
  * An import session (cq_import_t) collects normalized records from any
  * number of input files, keeps the instrument table, merges everything by
  * ts_init and writes one .cqd file. Format readers feed it; this build has
- * the CSV ones (Tardis trades / quotes / incremental_book_L2, OHLCV).
+ * the CSV ones (Tardis trades / quotes / incremental_book_L2, OHLCV) and the
+ * Binance Spot recordings (hftbacktest "<recv_ns> <json>" lines, cryptofeed
+ * "<recv_s>: <json>" and REST lines; runtime/venue/import_binance.c).
  *
  * Adding a format (e.g. Binance recordings): parse the input, and for each
  * event
@@ -31,6 +33,7 @@
 #ifndef CQUANT_IMPORTER_H
 #define CQUANT_IMPORTER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "cquant/cqd.h"
@@ -45,6 +48,11 @@ typedef struct cq_import_opts {
     int64_t bar_interval_ns;     /* OHLCV bar length; 0 = infer per file */
     cq_import_msg_fn on_message; /* NULL = print to stderr */
     void *user;
+    /* Binance recordings (their lines name no venue). Both are copied. */
+    const char *venue;           /* venue of their instrument ids; NULL = "BINANCE" */
+    const char *snapshot_symbol; /* symbol of a bare REST depth snapshot (hftbacktest
+                                    records it without one) in a file whose frames do
+                                    not name exactly one symbol; NULL = none */
 } cq_import_opts_t;
 
 typedef struct cq_import_stats {
@@ -55,6 +63,8 @@ typedef struct cq_import_stats {
     uint32_t instruments;
 } cq_import_stats_t;
 
+/* CQ_EINVAL for a negative bar interval, a venue that is not 1..15 of
+ * [A-Za-z0-9_-], or a snapshot symbol that is not 1..23 of them. */
 int cq_import_create(cq_import_t **out, const cq_import_opts_t *opts);
 void cq_import_destroy(cq_import_t *imp);
 
@@ -68,6 +78,29 @@ void cq_import_destroy(cq_import_t *imp);
  * defined twice.
  */
 int cq_import_define(cq_import_t *imp, const char *spec);
+
+/*
+ * Offer a spec in cq_import_define's text: unlike a defined one, it enters
+ * the instrument table only when a data row of the same symbol AND venue
+ * appears (so a catalogue of 1,600 symbols adds only those traded in the
+ * data). An --instrument with that symbol still wins; a later offer of the
+ * same id replaces an earlier one. Errors as cq_import_define.
+ */
+int cq_import_offer(cq_import_t *imp, const char *spec);
+
+/*
+ * Offer the spec of every symbol of a Binance /api/v3/exchangeInfo response
+ * (PRICE_FILTER tickSize, LOT_SIZE stepSize / minQty / maxQty,
+ * MIN_NOTIONAL or NOTIONAL minNotional, base and quote assets) with the
+ * session's Binance venue. The file (plain or gzip) is either the JSON body
+ * or a recording with a cryptofeed line "https://.../exchangeInfo -> <t>:
+ * {...}". A zero tickSize or stepSize leaves that precision to inference; a
+ * symbol whose filters make no valid spec is left out. *count (optional)
+ * gets the number of symbols offered. CQ_EIO (cannot read), CQ_EPARSE (no
+ * exchangeInfo body with a "symbols" array), CQ_ETOOLONG (over 64 MiB),
+ * CQ_ENOMEM; the message is in cq_import_error.
+ */
+int cq_import_exchange_info(cq_import_t *imp, const char *path, size_t *count);
 
 /* Import one file, detecting its format from the first line; gzip or
  * plain. CQ_EIO (cannot read), CQ_EPARSE (unknown format, or a malformed

@@ -20,13 +20,24 @@ static void convert_usage(FILE *f)
 {
     fprintf(f,
             "usage: cquant convert IN... -o OUT.cqd [options]\n"
-            "  IN            Tardis CSV (trades, quotes, incremental_book_L2) or OHLCV CSV\n"
-            "                (timestamp,open,high,low,close,volume); plain or gzip\n"
+            "  IN            Tardis CSV (trades, quotes, incremental_book_L2), OHLCV CSV\n"
+            "                (timestamp,open,high,low,close,volume), or a Binance Spot\n"
+            "                recording (hftbacktest '<recv_ns> <json>' lines, cryptofeed\n"
+            "                '<recv_s>: <json>' and REST depth lines); plain or gzip.\n"
+            "                Everything is merged by receive time.\n"
             "  -o OUT.cqd    output file (written atomically)\n"
             "  --instrument SYMBOL.VENUE[:tick=0.01][:step=0.001][:min_qty=X][:max_qty=X]\n"
             "               [:min_notional=X][:base=B][:quote=Q]\n"
             "                spec for rows of SYMBOL (repeatable); without tick/step the\n"
             "                precision is the most decimals seen in the data\n"
+            "  --exchange-info FILE\n"
+            "                Binance /api/v3/exchangeInfo (JSON body or cryptofeed line):\n"
+            "                specs of the Binance symbols in the data (repeatable;\n"
+            "                --instrument wins)\n"
+            "  --venue NAME  venue of Binance instrument ids (default BINANCE)\n"
+            "  --snapshot-symbol SYMBOL\n"
+            "                symbol of a bare REST depth snapshot in a file whose frames\n"
+            "                do not name exactly one symbol\n"
             "  --bar LEN     OHLCV bar length (500ms, 1s, 1m, 1h, 1d, 1w); default: inferred\n"
             "  --strict      stop at the first malformed line (default: report and skip)\n"
             "  --quiet       no summary on stderr\n");
@@ -94,9 +105,11 @@ int cq_app_convert(int argc, char **argv)
     int64_t bar = 0;
     const char **inputs = calloc((size_t)(argc > 0 ? argc : 1), sizeof *inputs);
     const char **specs = calloc((size_t)(argc > 0 ? argc : 1), sizeof *specs);
-    int nspecs = 0, status = 2;
+    const char **infos = calloc((size_t)(argc > 0 ? argc : 1), sizeof *infos);
+    const char *venue = NULL, *snapshot_symbol = NULL;
+    int nspecs = 0, ninfos = 0, status = 2;
     cq_import_t *imp = NULL;
-    if (!inputs || !specs) {
+    if (!inputs || !specs || !infos) {
         fprintf(stderr, "cquant convert: out of memory\n");
         status = 1;
         goto done;
@@ -120,6 +133,23 @@ int cq_app_convert(int argc, char **argv)
                 goto done;
             }
             specs[nspecs++] = argv[++i];
+        } else if (!strcmp(a, "--exchange-info")) {
+            if (!has_value) {
+                fprintf(stderr, "cquant convert: --exchange-info needs a file\n");
+                goto done;
+            }
+            infos[ninfos++] = argv[++i];
+        } else if (!strcmp(a, "--venue") || !strcmp(a, "--snapshot-symbol")) {
+            const char **dst = a[2] == 'v' ? &venue : &snapshot_symbol;
+            size_t cap = a[2] == 'v' ? 16 : 24;
+            const char *v = has_value ? argv[i + 1] : "";
+            size_t n = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
+            if (!*v || v[n] || n >= cap) {
+                fprintf(stderr, "cquant convert: %s needs a name of 1..%zu letters, digits, '_' or '-'\n", a,
+                        cap - 1);
+                goto done;
+            }
+            *dst = argv[++i];
         } else if (!strcmp(a, "--bar")) {
             if (!has_value || parse_interval(argv[i + 1], &bar) != 0) {
                 fprintf(stderr, "cquant convert: --bar needs a length like 1m, 1h, 1d or 500ms\n");
@@ -151,7 +181,8 @@ int cq_app_convert(int argc, char **argv)
             goto done;
         }
     }
-    cq_import_opts_t opts = {.strict = strict, .bar_interval_ns = bar};
+    cq_import_opts_t opts = {
+        .strict = strict, .bar_interval_ns = bar, .venue = venue, .snapshot_symbol = snapshot_symbol};
     if (cq_import_create(&imp, &opts) != 0) {
         fprintf(stderr, "cquant convert: out of memory\n");
         status = 1;
@@ -164,6 +195,15 @@ int cq_app_convert(int argc, char **argv)
         }
     }
     status = 1;
+    size_t offered = 0;
+    for (int i = 0; i < ninfos; i++) {
+        size_t n;
+        if (cq_import_exchange_info(imp, infos[i], &n) != 0) {
+            fprintf(stderr, "cquant convert: %s\n", cq_import_error(imp));
+            goto done;
+        }
+        offered += n;
+    }
     for (int i = 0; i < ninputs; i++) {
         int rc = cq_import_file(imp, inputs[i]);
         if (rc == CQ_EPARSE && strict && cq_import_error(imp)[0] && strstr(cq_import_error(imp), ": ")) {
@@ -187,6 +227,8 @@ int cq_app_convert(int argc, char **argv)
     cq_import_get_stats(imp, &st);
     if (!quiet) {
         print_summary(out);
+        if (ninfos)
+            fprintf(stderr, "  exchange info: specs for %zu symbols\n", offered);
         fprintf(stderr, "  %u files, %llu lines, %llu malformed lines skipped\n", st.files,
                 (unsigned long long)st.lines, (unsigned long long)st.skipped);
     }
@@ -195,5 +237,6 @@ done:
     cq_import_destroy(imp);
     free(inputs);
     free(specs);
+    free(infos);
     return status;
 }

@@ -123,8 +123,9 @@ static int dump_record(FILE *f, const cq_cqd_reader_t *r, const cq_cqd_record_t 
         fprintf(f, ",\"side\":\"%s\"", side_text(rec->type, rec->side));
         json_price(f, "price", in, rec->delta.price);
         json_qty(f, "qty", in, rec->delta.qty);
-        fprintf(f, ",\"update_id\":%llu,\"snapshot\":%s,\"last\":%s",
-                (unsigned long long)rec->delta.update_id, rec->flags & CQ_EVF_SNAPSHOT ? "true" : "false",
+        fprintf(f, ",\"update_id\":%llu,\"first_update_id\":%llu,\"snapshot\":%s,\"last\":%s",
+                (unsigned long long)rec->delta.update_id, (unsigned long long)rec->delta.first_update_id,
+                rec->flags & CQ_EVF_SNAPSHOT ? "true" : "false",
                 rec->flags & CQ_EVF_LAST ? "true" : "false");
         break;
     case CQ_EV_BAR:

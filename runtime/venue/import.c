@@ -1,12 +1,14 @@
 /*
  * import.c - import sessions and the CSV importers behind `cquant convert`.
  *
- * A session owns the instrument table being built, every staged record
- * (held in memory, prices and sizes as integer units at the instrument's
- * current precision) and the counters of malformed lines. The CSV readers
- * here (Tardis trades / quotes / incremental_book_L2, OHLCV) parse each
- * line exactly - decimals never pass through a double - and feed the
- * session through the same hook other format readers use (importer.h).
+ * A session owns the instrument table being built, the specs offered for
+ * it (cq_import_offer), every staged record (held in memory, prices and
+ * sizes as integer units at the instrument's current precision) and the
+ * counters of malformed lines. The CSV readers here (Tardis trades / quotes
+ * / incremental_book_L2, OHLCV) parse each line exactly - decimals never
+ * pass through a double - and feed the session through the same hook other
+ * format readers use (importer.h); cq_import_file hands Binance recordings
+ * to import_binance.c.
  *
  * It must never let one malformed line stop a lenient import, never accept
  * a value it cannot represent exactly, and never write a partial output
@@ -26,6 +28,7 @@
 #include <zlib.h>
 
 #include "cquant/error.h"
+#include "venue/import_internal.h"
 
 #define LINE_MAX_BYTES 65536   /* longer lines are reported and skipped */
 #define MAX_FIELDS 64
@@ -40,9 +43,13 @@ typedef struct inst {
 } inst_t;
 
 struct cq_import {
-    cq_import_opts_t opts;
+    cq_import_opts_t opts;     /* venue and snapshot_symbol point at the copies below */
+    char venue[16];
+    char snapshot_symbol[24];
     inst_t *inst;
     uint32_t ninst, cap_inst;
+    inst_t *offer;             /* cq_import_offer: specs waiting for their data */
+    uint32_t noffer, cap_offer;
     cq_cqd_record_t *recs;
     size_t nrecs, cap_recs;
     cq_import_stats_t stats;
@@ -170,12 +177,23 @@ static void default_message(void *user, const char *msg)
     fprintf(stderr, "%s\n", msg);
 }
 
+/* 1..cap-1 characters of [A-Za-z0-9_-]: safe inside "SYMBOL.VENUE" ids. */
+static int plain_name(const char *s, size_t cap)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (n + 1 >= cap || !(isalnum((unsigned char)s[n]) || s[n] == '_' || s[n] == '-'))
+            return 0;
+    return n > 0;
+}
+
 int cq_import_create(cq_import_t **out, const cq_import_opts_t *opts)
 {
     if (!out)
         return CQ_EINVAL;
     *out = NULL;
-    if (opts && opts->bar_interval_ns < 0)
+    if (opts && (opts->bar_interval_ns < 0 || (opts->venue && !plain_name(opts->venue, 16)) ||
+                 (opts->snapshot_symbol && !plain_name(opts->snapshot_symbol, 24))))
         return CQ_EINVAL;
     cq_import_t *imp = calloc(1, sizeof *imp);
     if (!imp)
@@ -184,6 +202,12 @@ int cq_import_create(cq_import_t **out, const cq_import_opts_t *opts)
         imp->opts = *opts;
     if (!imp->opts.on_message)
         imp->opts.on_message = default_message;
+    snprintf(imp->venue, sizeof imp->venue, "%s", imp->opts.venue ? imp->opts.venue : "BINANCE");
+    imp->opts.venue = imp->venue;
+    if (imp->opts.snapshot_symbol) {
+        snprintf(imp->snapshot_symbol, sizeof imp->snapshot_symbol, "%s", imp->opts.snapshot_symbol);
+        imp->opts.snapshot_symbol = imp->snapshot_symbol;
+    }
     *out = imp;
     return 0;
 }
@@ -193,8 +217,22 @@ void cq_import_destroy(cq_import_t *imp)
     if (!imp)
         return;
     free(imp->inst);
+    free(imp->offer);
     free(imp->recs);
     free(imp);
+}
+
+const cq_import_opts_t *cq_import_options(const cq_import_t *imp)
+{
+    return &imp->opts;
+}
+
+void cq_import_set_error(cq_import_t *imp, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(imp->err, sizeof imp->err, fmt, ap);
+    va_end(ap);
 }
 
 const char *cq_import_error(const cq_import_t *imp)
@@ -291,6 +329,18 @@ int cq_import_instrument(cq_import_t *imp, const char *symbol, const char *venue
     }
     if (by_symbol >= 0) {
         *index = (uint32_t)by_symbol;
+        return 0;
+    }
+    for (uint32_t i = 0; i < imp->noffer; i++) {
+        const inst_t *o = &imp->offer[i];
+        if (strcmp(o->spec.symbol, symbol) != 0 || strcmp(o->spec.venue, venue) != 0)
+            continue;
+        uint32_t idx;
+        int rc = add_inst(imp, &idx);
+        if (rc)
+            return rc;
+        imp->inst[idx] = *o;
+        *index = idx;
         return 0;
     }
     size_t ls = strlen(symbol), lv = strlen(venue);
@@ -457,10 +507,9 @@ static int parse_increment(const char *v, size_t n, int32_t *prec, int64_t *unit
     return 0;
 }
 
-int cq_import_define(cq_import_t *imp, const char *spec)
+/* "SYMBOL.VENUE[:key=value]..." into *out (not yet in any table). */
+static int parse_spec(cq_import_t *imp, const char *spec, inst_t *out)
 {
-    if (!imp)
-        return CQ_EINVAL;
     if (!spec || !*spec) {
         set_err(imp, "--instrument: empty");
         return CQ_EINVAL;
@@ -485,12 +534,6 @@ int cq_import_define(cq_import_t *imp, const char *spec)
         set_err(imp, "--instrument %.*s: name too long (symbol < 24, venue < 16 characters)", (int)idlen,
                 spec);
         return CQ_ETOOLONG;
-    }
-    for (uint32_t i = 0; i < imp->ninst; i++) {
-        if (!strcmp(imp->inst[i].spec.id, in.spec.id)) {
-            set_err(imp, "--instrument %s given twice", in.spec.id);
-            return CQ_EEXIST;
-        }
     }
     for (const char *p = colon; p && *p;) {
         const char *key = p + 1;
@@ -545,11 +588,57 @@ int cq_import_define(cq_import_t *imp, const char *spec)
             in.spec.size_precision = in.lim_d[k];
         }
     }
-    uint32_t idx;
-    int rc = add_inst(imp, &idx);
+    *out = in;
+    return 0;
+}
+
+int cq_import_define(cq_import_t *imp, const char *spec)
+{
+    if (!imp)
+        return CQ_EINVAL;
+    inst_t in;
+    int rc = parse_spec(imp, spec, &in);
     if (rc)
         return rc;
+    for (uint32_t i = 0; i < imp->ninst; i++) {
+        if (!strcmp(imp->inst[i].spec.id, in.spec.id)) {
+            set_err(imp, "--instrument %s given twice", in.spec.id);
+            return CQ_EEXIST;
+        }
+    }
+    uint32_t idx;
+    if ((rc = add_inst(imp, &idx)))
+        return rc;
     imp->inst[idx] = in;
+    return 0;
+}
+
+int cq_import_offer(cq_import_t *imp, const char *spec)
+{
+    if (!imp)
+        return CQ_EINVAL;
+    inst_t in;
+    int rc = parse_spec(imp, spec, &in);
+    if (rc)
+        return rc;
+    in.defined = 0; /* it names one venue's symbol: rows of other venues are not its */
+    /* A linear scan per offer: an exchangeInfo of 1,600 symbols costs about
+     * a million string compares once, far below parsing its JSON. */
+    for (uint32_t i = 0; i < imp->noffer; i++) {
+        if (!strcmp(imp->offer[i].spec.id, in.spec.id)) {
+            imp->offer[i] = in;
+            return 0;
+        }
+    }
+    if (imp->noffer == imp->cap_offer) {
+        uint32_t cap = imp->cap_offer ? imp->cap_offer * 2 : 64;
+        inst_t *n = realloc(imp->offer, sizeof *n * cap);
+        if (!n)
+            return CQ_ENOMEM;
+        imp->offer = n;
+        imp->cap_offer = cap;
+    }
+    imp->offer[imp->noffer++] = in;
     return 0;
 }
 
@@ -595,13 +684,19 @@ typedef struct csv {
 /* Read one line into c->line without its end-of-line. 1 = a line, 0 = end
  * of file, 2 = a line too long (reported by the caller, already skipped),
  * <0 = read error. */
-static int read_line(csv_t *c, size_t *len)
+static int fetch_line(csv_t *c)
 {
     if (!gzgets(c->gz, c->line, LINE_MAX_BYTES + 2)) {
         int zerr;
         gzerror(c->gz, &zerr);
         return zerr != Z_OK ? CQ_EIO : 0;
     }
+    return 1;
+}
+
+/* The rest of read_line, once c->line holds what gzgets gave. */
+static int finish_line(csv_t *c, size_t *len)
+{
     c->lineno++;
     size_t n = strlen(c->line);
     if (n == LINE_MAX_BYTES + 1 && c->line[n - 1] != '\n') {
@@ -614,6 +709,12 @@ static int read_line(csv_t *c, size_t *len)
         c->line[--n] = 0;
     *len = n;
     return 1;
+}
+
+static int read_line(csv_t *c, size_t *len)
+{
+    int r = fetch_line(c);
+    return r == 1 ? finish_line(c, len) : r;
 }
 
 static int split(csv_t *c, char *s, size_t n)
@@ -1165,7 +1266,18 @@ int cq_import_file(cq_import_t *imp, const char *path)
         return CQ_ENOMEM;
     }
     size_t n = 0;
-    int rc = read_line(&c, &n);
+    int rc = fetch_line(&c);
+    if (rc == 1 && cq_import_binance_detect(c.line, strlen(c.line))) {
+        /* A recording, whose lines may be longer than a CSV line: its reader
+         * takes over with what was read (no rewind, so pipes work too). */
+        imp->stats.files++;
+        rc = cq_import_binance_read(imp, path, c.gz, c.line, strlen(c.line));
+        free(c.line);
+        gzclose(c.gz);
+        return rc;
+    }
+    if (rc == 1)
+        rc = finish_line(&c, &n);
     if (rc == 0) {
         set_err(imp, "%s: empty file", path);
         rc = CQ_EPARSE;
@@ -1187,7 +1299,8 @@ int cq_import_file(cq_import_t *imp, const char *path)
         if (c.format == CSV_UNKNOWN) {
             set_err(imp,
                     "%s:1: unrecognized header '%s' (expected Tardis trades, quotes or "
-                    "incremental_book_L2 CSV, or OHLCV CSV with timestamp,open,high,low,close,volume)",
+                    "incremental_book_L2 CSV, OHLCV CSV with timestamp,open,high,low,close,volume, "
+                    "or a Binance recording: '<recv_ns> <json>' or cryptofeed lines)",
                     path, shown);
             rc = CQ_EPARSE;
         } else {
