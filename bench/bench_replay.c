@@ -15,7 +15,12 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "cquant/importer.h"
 #include "cquant/replay.h"
+
+#ifndef CQ_TEST_DATA_DEFAULT
+#define CQ_TEST_DATA_DEFAULT "../shared/data"
+#endif
 
 #define N_BATCHES 150000
 #define LEVELS 1000
@@ -167,5 +172,36 @@ int main(void)
         v[i] = replay_once(path, records);
     unlink(path);
     cq_bench_print_rate("cqd.replay", cq_bench_median(v, CQ_BENCH_REPS), records);
+
+    /* The same on the real BTCUSDT recording, converted first (untimed). */
+    const char *dir = getenv("CQ_TEST_DATA");
+    char src[1024];
+    snprintf(src, sizeof src, "%s/binance_spot/market_stream/hftbacktest_spot_btcusdt_20240808.gz",
+             dir && *dir ? dir : CQ_TEST_DATA_DEFAULT);
+    if (access(src, R_OK) != 0) {
+        fprintf(stderr, "bench_replay: recorded data not found; cqd.replay.btcusdt skipped\n");
+        return 0;
+    }
+    cq_import_opts_t opts = {0};
+    cq_import_t *imp;
+    cq_cqd_info_t info;
+    cq_cqd_reader_t *rd;
+    if (cq_import_create(&imp, &opts) != 0 ||
+        cq_import_define(imp, "BTCUSDT.BINANCE:tick=0.01:step=0.00000001") != 0 ||
+        cq_import_file(imp, src) != 0 || cq_import_write(imp, path) != 0) {
+        fprintf(stderr, "bench_replay: convert failed: %s\n", cq_import_error(imp));
+        cq_import_destroy(imp);
+        return 1;
+    }
+    cq_import_destroy(imp);
+    if (cq_cqd_open(&rd, path, 0, NULL, 0) != 0)
+        return 1;
+    cq_cqd_get_info(rd, &info);
+    cq_cqd_close(rd);
+    replay_once(path, info.record_count);
+    for (int i = 0; i < CQ_BENCH_REPS; i++)
+        v[i] = replay_once(path, info.record_count);
+    unlink(path);
+    cq_bench_print_rate("cqd.replay.btcusdt", cq_bench_median(v, CQ_BENCH_REPS), info.record_count);
     return 0;
 }

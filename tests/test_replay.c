@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <math.h>
 #include <unistd.h>
 
 #include "cquant/error.h"
+#include "cquant/importer.h"
 #include "cquant/replay.h"
 #include "support/cq_test.h"
 
@@ -230,6 +232,114 @@ START_TEST(test_replay_bad_files_give_errors)
 }
 END_TEST
 
+/* The whole offline path on real data: the hftbacktest BTCUSDT recording
+ * converted to .cqd, replayed through the DataEngine; the book after each
+ * diff matches every bookTicker with the same update id (564 of them), as it
+ * does when the frames are fed live (test_binance_feed.c). */
+typedef struct {
+    uint64_t id;
+    int64_t bid, bidq, ask, askq;
+} top_t;
+
+typedef struct {
+    rig_t *r;
+    top_t *books, *quotes;
+    size_t nbooks, nquotes, cap_b, cap_q;
+} xcheck_t;
+
+static void push_top(top_t **v, size_t *n, size_t *cap, top_t t)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 4096;
+        *v = realloc(*v, *cap * sizeof **v);
+    }
+    (*v)[(*n)++] = t;
+}
+
+static void on_xcheck(void *user, cq_topic_t topic, const void *msg)
+{
+    xcheck_t *x = user;
+    const cq_event_hdr_t *h = msg;
+    (void)topic;
+    if (h->type == CQ_EV_BOOK) {
+        const cq_book_t *b = cq_data_book(x->r->de, h->instrument);
+        cq_book_entry_t bid, ask;
+        if (cq_book_best(b, CQ_BOOK_BID, &bid) || cq_book_best(b, CQ_BOOK_ASK, &ask))
+            ck_abort_msg("published book with an empty side");
+        push_top(&x->books, &x->nbooks, &x->cap_b,
+                 (top_t){((const cq_book_event_t *)msg)->sequence, bid.tick, bid.qty, ask.tick, ask.qty});
+    } else if (h->type == CQ_EV_QUOTE) {
+        const cq_quote_t *q = msg;
+        /* tick 0.01, step 1e-8: doubles round back to the exact integers */
+        push_top(&x->quotes, &x->nquotes, &x->cap_q,
+                 (top_t){q->update_id, llround(q->bid_price * 100), llround(q->bid_qty * 1e8),
+                         llround(q->ask_price * 100), llround(q->ask_qty * 1e8)});
+    }
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    uint64_t x = ((const top_t *)a)->id, y = ((const top_t *)b)->id;
+    return (x > y) - (x < y);
+}
+
+START_TEST(test_replay_converted_recording_matches_bookticker)
+{
+    const char *src = cq_test_data_path("binance_spot/market_stream/hftbacktest_spot_btcusdt_20240808.gz");
+    if (!src) {
+        cq_test_skip(__func__, "recorded data not found (set CQ_TEST_DATA)");
+        return;
+    }
+    char in[1024];
+    snprintf(in, sizeof in, "%s", src);
+    tmp_path();
+    cq_import_opts_t opts = {0};
+    cq_import_t *imp;
+    ck_assert_int_eq(cq_import_create(&imp, &opts), 0);
+    ck_assert_int_eq(cq_import_define(imp, "BTCUSDT.BINANCE:tick=0.01:step=0.00000001"), 0);
+    ck_assert_msg(cq_import_file(imp, in) == 0, "%s", cq_import_error(imp));
+    ck_assert_msg(cq_import_write(imp, path) == 0, "%s", cq_import_error(imp));
+    cq_import_destroy(imp);
+
+    rig_t r;
+    rig_init(&r);
+    xcheck_t x = {.r = &r};
+    ck_assert_int_eq(cq_bus_subscribe(r.bus, "data.*", 1, on_xcheck, &x, NULL), 0);
+    cq_replay_t *rp;
+    char err[256];
+    ck_assert_msg(cq_replay_open(&rp, path, r.de, r.cache, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(cq_replay_run(rp, NULL), 0);
+    cq_replay_stats_t st;
+    cq_replay_stats(rp, &st);
+    ck_assert_uint_eq(st.rejected, 0);
+    ck_assert_uint_eq(st.broken_batches, 0);
+    ck_assert_uint_eq(st.batches, 3451);
+    ck_assert_uint_eq(st.quotes, 28040);
+    ck_assert_uint_eq(st.trades, 9757);
+    cq_data_stats_t ds;
+    cq_data_stats(r.de, &ds);
+    ck_assert_uint_eq(ds.gaps, 0);
+    ck_assert_int_eq(r.resyncs, 0);
+    qsort(x.books, x.nbooks, sizeof *x.books, cmp_id);
+    long checks = 0;
+    for (size_t i = 0; i < x.nquotes; i++) {
+        const top_t *b = bsearch(&x.quotes[i], x.books, x.nbooks, sizeof *x.books, cmp_id);
+        if (!b)
+            continue;
+        const top_t *q = &x.quotes[i];
+        if (b->bid != q->bid || b->bidq != q->bidq || b->ask != q->ask || b->askq != q->askq)
+            ck_abort_msg("book after u=%llu differs from its bookTicker", (unsigned long long)q->id);
+        checks++;
+    }
+    ck_assert_int_eq(checks, 564);
+    free(x.books);
+    free(x.quotes);
+    cq_replay_close(rp);
+    unlink(path);
+    rig_free(&r);
+}
+END_TEST
+
 static Suite *replay_suite(void)
 {
     Suite *s = suite_create("replay");
@@ -237,6 +347,7 @@ static Suite *replay_suite(void)
     tcase_add_test(tc, test_replay_rebuilds_batches_and_publishes);
     tcase_add_test(tc, test_replay_gap_in_file_is_detected);
     tcase_add_test(tc, test_replay_bad_files_give_errors);
+    tcase_add_test(tc, test_replay_converted_recording_matches_bookticker);
     suite_add_tcase(s, tc);
     return s;
 }
