@@ -96,17 +96,33 @@ static int to_grid(double v, double per, int64_t *out)
     if (!(x >= 0.5) || !(x <= MAX_EXACT))
         return CQ_EINVAL;
     double r = (double)(int64_t)(x + 0.5); /* x > 0: truncation after +0.5 rounds */
-    if (fabs(x - r) > fmin(1e-9 * x, 0.25))
+    double d = x - r, tol = x < 2.5e8 ? 1e-9 * x : 0.25;
+    if (d > tol || -d > tol)
         return CQ_EINVAL;
     *out = (int64_t)r;
     return 0;
+}
+
+/* Within 1e-14 relative of a whole number: the whole number, else -1. */
+static inline int64_t near_whole(double x)
+{
+    if (!(x < 9e18))
+        return -1;
+    int64_t r = (int64_t)(x + 0.5);
+    double d = x - (double)r;
+    return r >= 1 && (d < 0 ? -d : d) <= 1e-14 * x ? r : -1;
 }
 
 /* A double amount of an asset (fee, balance) as the shortest decimal with
  * at most 18 places within 1e-14 relative: *units * 10^-*scale. Doubles
  * carry ~16 significant digits, so any decimal of up to 14 digits comes
  * back exactly, and double noise from a venue's or simulator's arithmetic
- * (a few ulps) is absorbed. */
+ * (a few ulps) is absorbed.
+ *
+ * Venues send at most 8 places, so 10^-8 is tried first and its trailing
+ * zeros stripped (while x < 10^13 the 1e-14 tolerance is under half a unit,
+ * so the whole number found there is the decimal's own); only amounts that
+ * need more places, or are too large for that shortcut, search k = 0..18. */
 static int to_asset_units(double v, i128 *units, int32_t *scale)
 {
     if (!isfinite(v))
@@ -115,46 +131,84 @@ static int to_asset_units(double v, i128 *units, int32_t *scale)
     *scale = 0;
     if (v == 0)
         return 0;
-    double a = fabs(v);
+    double a = v < 0 ? -v : v;
     if (a >= 1e20) /* keeps every later rescale to 10^-18 inside 128 bits */
         return CQ_ERANGE;
-    for (int k = 0; k <= CQ_ASSET_SCALE; k++) {
-        double x = a * pow10_d[k];
-        double r = nearbyint(x);
-        if (r >= 1 && fabs(x - r) <= 1e-14 * x) {
-            *units = v < 0 ? -(i128)r : (i128)r;
-            *scale = k;
-            return 0;
+    int64_t r;
+    int k = 0;
+    if (a < 1e5 && (r = near_whole(a * 1e8)) > 0) {
+        for (k = 8; k > 0 && r % 10 == 0; k--)
+            r /= 10;
+    } else {
+        for (k = 0; k <= CQ_ASSET_SCALE; k++) {
+            double x = a * pow10_d[k];
+            if (x >= 9e18) {
+                r = -1;
+                break;
+            }
+            if ((r = near_whole(x)) > 0)
+                break;
         }
+        if (r <= 0)
+            return CQ_ERANGE; /* below 10^-18, or no decimal of 18 places is that close */
     }
-    return CQ_ERANGE; /* below 10^-18, or no decimal of 18 places is that close */
+    *units = v < 0 ? -(i128)r : (i128)r;
+    *scale = k;
+    return 0;
 }
 
 #define EXACT_INT ((i128)1 << 53)
 
-/* n / d as a double: one correctly rounded division while both are below
- * 2^53 (the usual case); else through long double (within an ulp). */
-static double ratio(i128 n, i128 d)
+/* |v| <= 2^53: a double holds it exactly. One add and compare. */
+static inline int exact53(i128 v)
 {
-    if (n > -EXACT_INT && n < EXACT_INT && d > -EXACT_INT && d < EXACT_INT)
+    return (unsigned __int128)(v + EXACT_INT) <= (unsigned __int128)(2 * EXACT_INT);
+}
+
+/* n / d as a double: one correctly rounded division while both are exact
+ * doubles (the usual case); else through long double (within an ulp). */
+static inline double ratio(i128 n, i128 d)
+{
+    if (exact53(n) && exact53(d))
         return (double)(int64_t)n / (double)(int64_t)d;
     return (double)((long double)n / (long double)d);
 }
 
-static double amt_double(amount_t a)
+/* n * 10^-k as a double, likewise. */
+static inline double scaled(i128 n, int k)
 {
-    return ratio(a.v, pow10_i(a.scale));
+    if (exact53(n))
+        return (double)(int64_t)n / pow10_d[k];
+    return (double)((long double)n / (long double)pow10_d[k]);
+}
+
+static inline double amt_double(amount_t a)
+{
+    return scaled(a.v, a.scale);
+}
+
+static inline int fits64(i128 v) { return v == (i128)(int64_t)v; }
+
+/* a * b into *r; 0 on overflow. Amounts nearly always fit 64 bits, where
+ * the product cannot overflow and one multiply does. */
+static inline int mul_ok(i128 a, i128 b, i128 *r)
+{
+    if (fits64(a) && fits64(b)) {
+        *r = (i128)(int64_t)a * (int64_t)b;
+        return 1;
+    }
+    return !__builtin_mul_overflow(a, b, r);
 }
 
 /* a + x * 10^-k, exact, into *out; CQ_ERANGE (and *out untouched) if it
  * does not fit. */
-static int amt_add(amount_t a, i128 x, int32_t k, amount_t *out)
+static inline int amt_add(const amount_t *a, i128 x, int32_t k, amount_t *out)
 {
-    i128 v = a.v, m;
-    if (k > a.scale && __builtin_mul_overflow(v, pow10_i(k - a.scale), &v))
+    i128 v = a->v, m;
+    if (k > a->scale && !mul_ok(v, pow10_i(k - a->scale), &v))
         return CQ_ERANGE;
-    int32_t scale = k > a.scale ? k : a.scale;
-    if (__builtin_mul_overflow(x, pow10_i(scale - k), &m) || __builtin_add_overflow(v, m, &v))
+    int32_t scale = k > a->scale ? k : a->scale;
+    if (!mul_ok(x, pow10_i(scale - k), &m) || __builtin_add_overflow(v, m, &v))
         return CQ_ERANGE;
     out->v = v;
     out->scale = scale;
@@ -185,6 +239,19 @@ static i128 div_nearest_even(i128 num, i128 den)
 
 /* ---- balances ------------------------------------------------------------- */
 
+/* Two NUL-terminated names of a 16-byte field are equal (a name without
+ * its NUL equals nothing). Inline: asset names are a few bytes. */
+static inline int same_name(const char *a, const char *b)
+{
+    for (int i = 0; i < NAME_FIELD; i++) {
+        if (a[i] != b[i])
+            return 0;
+        if (!a[i])
+            return 1;
+    }
+    return 0;
+}
+
 static int name_ok(const char *s)
 {
     return s && *s && strnlen(s, NAME_FIELD) < NAME_FIELD;
@@ -209,7 +276,7 @@ static int make_topic(cq_bus_t *bus, const char *kind, const char *name, cq_topi
     return cq_bus_topic(bus, topic, out);
 }
 
-static void bal_publish_values(bal_state_t *b)
+static inline void bal_publish_values(bal_state_t *b)
 {
     b->pub->total = amt_double(b->total);
     b->pub->free = b->pub->total - b->pub->locked;
@@ -367,7 +434,7 @@ static void pos_unrealized(const inst_state_t *s, pos_state_t *ps)
     }
     double open = (double)(ps->qty < 0 ? -ps->qty : ps->qty) * (double)s->step_units;
     double value = mark * s->pow_pp * open;         /* 10^-S units at the mark */
-    double cost = ratio(ps->cost, 1);
+    double cost = scaled(ps->cost, 0);
     double diff = ps->qty > 0 ? value - cost : cost - value;
     ps->pub->unrealized_pnl = diff / s->pow_s;
 }
@@ -379,10 +446,10 @@ static void pos_publish_values(const inst_state_t *s, pos_state_t *ps)
     cq_position_t *pub = ps->pub;
     i128 units = (i128)ps->qty * s->step_units;
     pub->qty_steps = ps->qty;
-    pub->qty = ratio(units, pow10_i(s->sp));
+    pub->qty = scaled(units, s->sp);
     /* avg = cost / (|qty units| * 10^pp) */
     pub->avg_price = ps->qty ? ratio(ps->cost, (units < 0 ? -units : units) * pow10_i(s->pp)) : 0;
-    pub->realized_pnl = ratio(ps->realized, pow10_i(s->pp + s->sp));
+    pub->realized_pnl = scaled(ps->realized, s->pp + s->sp);
     pub->fees = amt_double(ps->fees);
     pos_unrealized(s, ps);
 }
@@ -404,7 +471,7 @@ static int refuse(cq_portfolio_t *p, int rc, const cq_fill_t *f, const char *why
 
 #define ADD(a, b, r) __builtin_add_overflow((a), (b), (r))
 #define SUB(a, b, r) __builtin_sub_overflow((a), (b), (r))
-#define MUL(a, b, r) __builtin_mul_overflow((a), (b), (r))
+#define MUL(a, b, r) (!mul_ok((a), (b), (r)))
 
 int cq_portfolio_apply_fill(cq_portfolio_t *p, const cq_fill_t *f)
 {
@@ -431,14 +498,14 @@ int cq_portfolio_apply_fill(cq_portfolio_t *p, const cq_fill_t *f)
     if (f->fee != 0) { /* NaN too: to_asset_units refuses it */
         if ((rc = to_asset_units(f->fee, &fee, &fee_scale)) < 0)
             return refuse(p, rc, f, "fee is not an amount");
-        if (!memchr(f->fee_asset, 0, sizeof f->fee_asset) || !f->fee_asset[0])
-            return refuse(p, CQ_EINVAL, f, "fee without a valid fee_asset");
-        if (strcmp(f->fee_asset, s->quote->pub->asset) == 0)
+        if (same_name(f->fee_asset, s->quote->pub->asset))
             fee_bal = s->quote;
-        else if (strcmp(f->fee_asset, s->base->pub->asset) == 0)
+        else if (same_name(f->fee_asset, s->base->pub->asset))
             fee_bal = s->base;
-        else if (s->other_fee && strcmp(f->fee_asset, s->other_fee->pub->asset) == 0)
+        else if (s->other_fee && same_name(f->fee_asset, s->other_fee->pub->asset))
             fee_bal = s->other_fee;
+        else if (!memchr(f->fee_asset, 0, sizeof f->fee_asset) || !f->fee_asset[0])
+            return refuse(p, CQ_EINVAL, f, "fee without a valid fee_asset");
         else if ((rc = bal_of(p, s->spec->venue, f->fee_asset, &fee_bal)) < 0)
             return refuse(p, rc, f, "fee asset balance unavailable");
         else
@@ -488,17 +555,17 @@ int cq_portfolio_apply_fill(cq_portfolio_t *p, const cq_fill_t *f)
     amount_t base = s->base->total, quote = s->quote->total, fee_total = {0, 0}, fee_paid = {0, 0};
     amount_t pos_fees = ps->fees;
     int32_t scale_s = s->pp + s->sp;
-    ovf |= amt_add(base, sign * qty_units, s->sp, &base) < 0;
-    ovf |= amt_add(quote, -sign * notional, scale_s, &quote) < 0;
+    ovf |= amt_add(&base, sign * qty_units, s->sp, &base) < 0;
+    ovf |= amt_add(&quote, -sign * notional, scale_s, &quote) < 0;
     if (fee_bal) {
-        ovf |= amt_add(fee_bal->fees, fee, fee_scale, &fee_paid) < 0;
+        ovf |= amt_add(&fee_bal->fees, fee, fee_scale, &fee_paid) < 0;
         if (fee_bal == s->base)
-            ovf |= amt_add(base, -fee, fee_scale, &base) < 0;
+            ovf |= amt_add(&base, -fee, fee_scale, &base) < 0;
         else if (fee_bal == s->quote)
-            ovf |= amt_add(quote, -fee, fee_scale, &quote) < 0 ||
-                   amt_add(pos_fees, fee, fee_scale, &pos_fees) < 0;
+            ovf |= amt_add(&quote, -fee, fee_scale, &quote) < 0 ||
+                   amt_add(&pos_fees, fee, fee_scale, &pos_fees) < 0;
         else
-            ovf |= amt_add(fee_bal->total, -fee, fee_scale, &fee_total) < 0;
+            ovf |= amt_add(&fee_bal->total, -fee, fee_scale, &fee_total) < 0;
     }
     if (ovf)
         return refuse(p, CQ_ERANGE, f, "balance amounts overflow 128 bits");

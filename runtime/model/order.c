@@ -92,11 +92,14 @@ static int spec_ok(const cq_instrument_t *in)
  * RiskEngine put quantities on the grid, so anything else is bad data. */
 static int to_steps(const cq_instrument_t *in, double qty, int64_t *out)
 {
-    double x = qty * pow10_tab[in->size_precision] / (double)in->step_units;
+    double x = qty * pow10_tab[in->size_precision];
+    if (in->step_units != 1) /* the usual step is one unit of the last decimal */
+        x /= (double)in->step_units;
     if (!(x >= 0.5) || !(x <= MAX_EXACT)) /* also refuses NaN */
         return CQ_EINVAL;
-    double r = nearbyint(x), tol = fmin(1e-9 * x, 0.25);
-    if (fabs(x - r) > tol)
+    double r = (double)(int64_t)(x + 0.5); /* x > 0: truncation after +0.5 rounds */
+    double d = x - r, tol = x < 2.5e8 ? 1e-9 * x : 0.25;
+    if (d > tol || -d > tol)
         return CQ_EINVAL;
     *out = (int64_t)r;
     return 0;
