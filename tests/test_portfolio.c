@@ -238,6 +238,30 @@ START_TEST(test_portfolio_close_short_realizes_and_resets_the_average)
 }
 END_TEST
 
+START_TEST(test_portfolio_worked_example_balances_and_mark_match_the_doc)
+{
+    fx_t fx;
+    fx_init(&fx);
+    ck_assert_int_eq(cq_portfolio_set_balance(fx.pf, "SIM", "USDT", 1000.0), 0);
+    static const struct { int32_t side; double px, qty, usdt, btc; } steps[] = {
+        {CQ_SIDE_BUY, 100.00, 2.000, 800.00, 2.0},   {CQ_SIDE_BUY, 103.00, 1.000, 697.00, 3.0},
+        {CQ_SIDE_SELL, 105.00, 1.500, 854.50, 1.5},  {CQ_SIDE_SELL, 99.00, 2.500, 1102.00, -1.0},
+        {CQ_SIDE_BUY, 97.00, 1.000, 1005.00, 0.0},
+    };
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(fill(&fx, steps[i].side, steps[i].px, steps[i].qty), 0);
+        ck_assert(cq_cache_balance(fx.cache, "SIM", "USDT")->total == steps[i].usdt);
+        ck_assert(cq_cache_balance(fx.cache, "SIM", "BTC")->total == steps[i].btc);
+        if (i == 2) {
+            ck_assert_int_eq(cq_portfolio_mark(fx.pf, fx.inst, 104.00), 0);
+            ck_assert(pos(&fx)->unrealized_pnl == 4.5);
+        }
+    }
+    ck_assert(bal_total(&fx, "USDT") == 1005 * E18);
+    fx_free(&fx);
+}
+END_TEST
+
 START_TEST(test_portfolio_reopen_after_flat_starts_a_new_average)
 {
     fx_t fx;
@@ -953,6 +977,7 @@ static Suite *portfolio_suite(void)
     tcase_add_test(tc, test_portfolio_reduce_realizes_against_the_average_and_keeps_it);
     tcase_add_test(tc, test_portfolio_flip_realizes_the_closed_part_and_opens_the_rest_at_the_fill);
     tcase_add_test(tc, test_portfolio_close_short_realizes_and_resets_the_average);
+    tcase_add_test(tc, test_portfolio_worked_example_balances_and_mark_match_the_doc);
     tcase_add_test(tc, test_portfolio_reopen_after_flat_starts_a_new_average);
     tcase_add_test(tc, test_portfolio_release_rounds_to_nearest_unit_ties_to_even);
     tcase_add_test(tc, test_portfolio_odd_tie_rounds_up_to_even);

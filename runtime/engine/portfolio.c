@@ -9,8 +9,10 @@
  * recomputed from these after every change, so they never accumulate error.
  *
  * Allocates when an instrument, position or balance is first seen; never on
- * the steady-state fill path. Never writes anything when it refuses a fill:
- * every conversion and overflow check happens before the first store.
+ * the steady-state fill path. Never moves an amount when it refuses a fill:
+ * every conversion and overflow check happens before the first store (the
+ * records looked up on the way, a flat position or an empty balance, may
+ * remain).
  */
 #include <math.h>
 #include <stdio.h>
