@@ -199,7 +199,8 @@ typedef struct cq_order {
     int32_t tif;           /* CQ_TIF_* */
     int32_t status;        /* CQ_OS_* */
     uint32_t opts;         /* CQ_ORDER_OPT_* */
-    int32_t reserved_;
+    int32_t resume_status; /* while PENDING_CANCEL/UPDATE: the open state a
+                              rejected request resumes (see order.h); else 0 */
     double price;
     double trigger_price;
     double qty;
