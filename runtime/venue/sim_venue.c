@@ -36,6 +36,7 @@
 #define FIRST_LEVELS 16   /* levels copied before a walk needs the whole side */
 #define EXACT ((int64_t)9007199254740991)
 #define TIME_MAX INT64_MAX
+#define SLOT_SHIFT 6      /* 64 slots (~22 KB) per chunk */
 
 enum { IT_SUBMIT = 1, IT_CANCEL, IT_MODIFY, IT_QUERY, IT_QUERY_OPEN, IT_REPORT };
 
@@ -73,6 +74,13 @@ typedef struct taken {
     int64_t qty;
     int64_t shown;
 } taken_t;
+
+/* Index entry: the order's position + 1 (0 = empty) and its id's hash, so
+ * that a probe reads an order record only when the hashes match. */
+typedef struct islot {
+    uint32_t pos;
+    uint32_t hash;
+} islot_t;
 
 typedef struct vec32 {
     uint32_t *v;
@@ -114,8 +122,8 @@ struct cq_sim {
 
     hent_t *heap;
     size_t nheap, cap_heap;
-    slot_t *slots;
-    size_t nslots, cap_slots;
+    slot_t **chunk;          /* slots in fixed chunks: a slot never moves */
+    size_t nchunks, cap_chunks, nslots;
     uint32_t free_slot;
     uint64_t last_rep_seq;   /* heap entry holding the newest report */
     int has_last_rep;
@@ -123,7 +131,7 @@ struct cq_sim {
     cq_order_t *orders;
     ord_t *ords;
     size_t norders, cap_orders;
-    uint32_t *index;         /* client order id -> order index + 1 (0 empty) */
+    islot_t *index;          /* client order id -> order index */
     size_t index_cap;
     cq_fill_t *fills;
     size_t nfills, cap_fills;
@@ -217,6 +225,23 @@ static void fail(cq_sim_t *s, int rc)
         s->err = rc;
 }
 
+/* prefix followed by n in decimal, into a zeroed field of at least 24 bytes
+ * (snprintf costs more than the rest of an order's acceptance). */
+static void put_id(char *out, char prefix, uint64_t n)
+{
+    char tmp[24];
+    size_t k = 0, j = 0;
+    do {
+        tmp[k++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    if (prefix)
+        out[j++] = prefix;
+    while (k)
+        out[j++] = tmp[--k];
+    out[j] = '\0';
+}
+
 /* ---- units --------------------------------------------------------------- */
 
 static const double POW10[19] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
@@ -306,35 +331,56 @@ static int units_of(const cq_instrument_t *sp, double qty, int exact, int64_t *q
 
 /* ---- client order id index ----------------------------------------------- */
 
-static uint64_t hash_id(const char *id)
+/* Eight bytes at a time: ids are 20-36 characters, and a byte-wise hash
+ * was a tenth of an order's cost. */
+static uint32_t hash_id(const char *id)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *id; id++)
-        h = (h ^ (unsigned char)*id) * 1099511628211ULL;
-    return h;
+    size_t n = strlen(id);
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, w;
+    for (; n >= 8; n -= 8, id += 8) {
+        memcpy(&w, id, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
+        h ^= h >> 31;
+    }
+    w = 0;
+    memcpy(&w, id, n);
+    h = (h ^ w) * 0x94D049BB133111EBULL;
+    h ^= h >> 29;
+    return (uint32_t)h;
 }
 
-static uint32_t find_order(const cq_sim_t *s, const char *id)
+/* The order with this id (hash h), or NONE; *free_at gets the empty slot
+ * where it would go. */
+static uint32_t lookup(const cq_sim_t *s, const char *id, uint32_t h, size_t *free_at)
 {
     if (!s->index_cap)
         return NONE;
     size_t mask = s->index_cap - 1;
-    for (size_t i = hash_id(id) & mask;; i = (i + 1) & mask) {
-        uint32_t e = s->index[i];
-        if (!e)
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        const islot_t *e = &s->index[i];
+        if (!e->pos) {
+            if (free_at)
+                *free_at = i;
             return NONE;
-        if (strcmp(s->orders[e - 1].client_order_id, id) == 0)
-            return e - 1;
+        }
+        if (e->hash == h && strcmp(s->orders[e->pos - 1].client_order_id, id) == 0)
+            return e->pos - 1;
     }
 }
 
-static void index_put(uint32_t *tab, size_t cap, const char *id, uint32_t i)
+static uint32_t find_order(const cq_sim_t *s, const char *id)
+{
+    return lookup(s, id, hash_id(id), NULL);
+}
+
+static void index_put(islot_t *tab, size_t cap, uint32_t h, uint32_t i)
 {
     size_t mask = cap - 1;
-    size_t k = hash_id(id) & mask;
-    while (tab[k])
+    size_t k = h & mask;
+    while (tab[k].pos)
         k = (k + 1) & mask;
-    tab[k] = i + 1;
+    tab[k].pos = i + 1;
+    tab[k].hash = h;
 }
 
 /* Room for one more order: records, matching state and the index (kept at
@@ -356,11 +402,12 @@ static int reserve_order(cq_sim_t *s)
     }
     if ((s->norders + 1) * 2 > s->index_cap) {
         size_t n = s->index_cap ? s->index_cap * 2 : 128;
-        uint32_t *t = calloc(n, sizeof *t);
+        islot_t *t = calloc(n, sizeof *t);
         if (!t)
             return CQ_ENOMEM;
-        for (size_t i = 0; i < s->norders; i++)
-            index_put(t, n, s->orders[i].client_order_id, (uint32_t)i);
+        for (size_t i = 0; i < s->index_cap; i++)
+            if (s->index[i].pos)
+                index_put(t, n, s->index[i].hash, s->index[i].pos - 1);
         free(s->index);
         s->index = t;
         s->index_cap = n;
@@ -478,6 +525,14 @@ static int32_t opposite(int32_t side)
     return side == CQ_SIDE_BUY ? CQ_BOOK_ASK : CQ_BOOK_BID;
 }
 
+/* Does the opposite side's best level reach `tick`? The cheap test before
+ * any walk: most limit orders do not cross. */
+static int best_within(const inst_t *in, int32_t side, int64_t tick)
+{
+    cq_book_entry_t e;
+    return in->book && cq_book_best(in->book, opposite(side), &e) == 0 && within(side, e.tick, tick);
+}
+
 /* ---- schedule ------------------------------------------------------------ */
 
 static int hent_before(const hent_t *a, const hent_t *b)
@@ -485,22 +540,36 @@ static int hent_before(const hent_t *a, const hent_t *b)
     return a->due < b->due || (a->due == b->due && a->seq < b->seq);
 }
 
+static slot_t *slot_at(const cq_sim_t *s, uint32_t k)
+{
+    return &s->chunk[k >> SLOT_SHIFT][k & ((1u << SLOT_SHIFT) - 1)];
+}
+
 static uint32_t slot_alloc(cq_sim_t *s)
 {
     if (s->free_slot != NONE) {
         uint32_t k = s->free_slot;
-        s->free_slot = s->slots[k].next_free;
+        s->free_slot = slot_at(s, k)->next_free;
         return k;
     }
-    if (s->nslots >= NONE - 1 || grow((void **)&s->slots, &s->cap_slots, s->nslots + 1, sizeof *s->slots))
+    if (s->nslots >= (size_t)1 << 31)
         return NONE;
+    if (s->nslots == s->nchunks << SLOT_SHIFT) {
+        if (grow((void **)&s->chunk, &s->cap_chunks, s->nchunks + 1, sizeof *s->chunk))
+            return NONE;
+        slot_t *c = malloc(sizeof *c << SLOT_SHIFT);
+        if (!c)
+            return NONE;
+        s->chunk[s->nchunks++] = c;
+    }
     return (uint32_t)s->nslots++;
 }
 
 static void slot_free(cq_sim_t *s, uint32_t k)
 {
-    s->slots[k].kind = 0;
-    s->slots[k].next_free = s->free_slot;
+    slot_t *sl = slot_at(s, k);
+    sl->kind = 0;
+    sl->next_free = s->free_slot;
     s->free_slot = k;
 }
 
@@ -550,8 +619,9 @@ static int schedule_report(cq_sim_t *s, const cq_exec_report_t *r, int64_t due, 
     uint32_t k = slot_alloc(s);
     if (k == NONE)
         return CQ_ENOMEM;
-    s->slots[k].kind = IT_REPORT;
-    s->slots[k].u.rep = *r;
+    slot_t *sl = slot_at(s, k);
+    sl->kind = IT_REPORT;
+    sl->u.rep = *r;
     if (heap_push(s, due, k, seq) < 0) {
         slot_free(s, k);
         return CQ_ENOMEM;
@@ -726,13 +796,14 @@ static int fill(cq_sim_t *s, uint32_t i, int64_t tick, int64_t q, int32_t liq)
     f->hdr.ts_event = f->hdr.ts_init = s->now;
     memcpy(f->client_order_id, o->client_order_id, sizeof f->client_order_id);
     memcpy(f->venue_order_id, o->venue_order_id, sizeof f->venue_order_id);
-    snprintf(f->trade_id, sizeof f->trade_id, "S%llu", (unsigned long long)++s->trade_seq);
+    put_id(f->trade_id, 'S', ++s->trade_seq);
     f->side = o->side;
     f->liquidity = liq;
     f->price = price;
     f->qty = qty;
     f->fee = fee;
-    snprintf(f->fee_asset, sizeof f->fee_asset, "%s", sp->quote);
+    memcpy(f->fee_asset, sp->quote, sizeof f->fee_asset);
+    f->fee_asset[sizeof f->fee_asset - 1] = '\0';
     s->st.fills++;
 
     cq_exec_report_t r;
@@ -777,6 +848,8 @@ static int take_book(cq_sim_t *s, uint32_t i, inst_t *in, int has_limit)
     walk_t w;
     cq_book_entry_t e;
     int rc = 0;
+    if (has_limit && !best_within(in, side, s->ords[i].tick))
+        return 0;
     walk_init(&w, in->book, bs);
     while (s->ords[i].filled < s->ords[i].qty && (rc = walk_next(s, &w, &e)) > 0) {
         if (has_limit && !within(side, e.tick, s->ords[i].tick))
@@ -798,6 +871,8 @@ static int crosses(cq_sim_t *s, uint32_t i, inst_t *in, int64_t tick)
     int32_t side = s->orders[i].side, bs = opposite(side);
     walk_t w;
     cq_book_entry_t e;
+    if (!best_within(in, side, tick))
+        return 0;
     walk_init(&w, in->book, bs);
     while (walk_next(s, &w, &e) > 0) {
         if (!within(side, e.tick, tick))
@@ -950,7 +1025,8 @@ static const char *check_order(cq_sim_t *s, uint32_t i, const cq_instrument_t *s
 static void on_submit(cq_sim_t *s, const cq_order_t *req)
 {
     int rc;
-    if (find_order(s, req->client_order_id) != NONE) {
+    uint32_t h = hash_id(req->client_order_id);
+    if (lookup(s, req->client_order_id, h, NULL) != NONE) {
         s->st.rejected++;
         emit_unknown(s, req, req->client_order_id, 0, CQ_REPORT_REJECTED, "duplicate client order id");
         return;
@@ -961,7 +1037,7 @@ static void on_submit(cq_sim_t *s, const cq_order_t *req)
         return;
     }
     uint32_t i = (uint32_t)s->norders++;
-    index_put(s->index, s->index_cap, req->client_order_id, i);
+    index_put(s->index, s->index_cap, h, i);
     cq_order_t *o = &s->orders[i];
     *o = *req;
     o->hdr.type = CQ_EV_ORDER;
@@ -997,7 +1073,7 @@ static void on_submit(cq_sim_t *s, const cq_order_t *req)
         emit_order(s, i, CQ_REPORT_REJECTED, why);
         return;
     }
-    snprintf(o->venue_order_id, sizeof o->venue_order_id, "%llu", (unsigned long long)++s->venue_seq);
+    put_id(o->venue_order_id, 0, ++s->venue_seq);
     o->status = CQ_OS_ACCEPTED;
     emit_order(s, i, CQ_REPORT_ACCEPTED, NULL);
     switch (o->type) {
@@ -1128,29 +1204,29 @@ static void run_due(cq_sim_t *s, int64_t until)
 {
     while (s->nheap && s->heap[0].due <= until) {
         hent_t e = heap_pop(s);
-        slot_t *sl = &s->slots[e.slot];
+        /* Used in place: slots never move, and this one is freed only
+         * after its work (which may schedule more) is done. */
+        slot_t *sl = slot_at(s, e.slot);
         if (e.due > s->now)
             s->now = e.due;
         if (sl->kind == IT_REPORT) {
-            cq_exec_report_t r = sl->u.rep; /* the callback may grow the slab */
-            slot_free(s, e.slot);
-            r.hdr.ts_init = e.due;
+            sl->u.rep.hdr.ts_init = e.due;
             s->st.delivered++;
-            s->cfg.report(s->cfg.report_user, &r);
+            s->cfg.report(s->cfg.report_user, &sl->u.rep);
+            slot_free(s, e.slot);
             continue;
         }
-        req_t rq = sl->u.req;
-        int32_t kind = sl->kind;
-        slot_free(s, e.slot);
+        const req_t *rq = &sl->u.req;
         s->st.requests++;
-        switch (kind) {
-        case IT_SUBMIT: on_submit(s, &rq.order); break;
-        case IT_CANCEL: on_cancel(s, &rq.order); break;
-        case IT_MODIFY: on_modify(s, &rq); break;
-        case IT_QUERY: on_query(s, &rq); break;
-        case IT_QUERY_OPEN: on_query_open(s, rq.instrument); break;
+        switch (sl->kind) {
+        case IT_SUBMIT: on_submit(s, &rq->order); break;
+        case IT_CANCEL: on_cancel(s, &rq->order); break;
+        case IT_MODIFY: on_modify(s, rq); break;
+        case IT_QUERY: on_query(s, rq); break;
+        case IT_QUERY_OPEN: on_query_open(s, rq->instrument); break;
         default: break;
         }
+        slot_free(s, e.slot);
     }
     if (until > s->now)
         s->now = until;
@@ -1258,6 +1334,8 @@ static void book_rules(cq_sim_t *s, inst_t *in)
     for (size_t j = 0; j < in->resting.n; j++) {
         uint32_t i = in->resting.v[j];
         ord_t *d = &s->ords[i];
+        if (d->ahead == 0)
+            continue;
         int32_t side = s->orders[i].side;
         int64_t lvl = usable(in, side, d->tick, shown_at(in, side, d->tick));
         if (d->ahead > lvl)
@@ -1429,16 +1507,18 @@ static int send_req(cq_sim_t *s, int32_t kind, const cq_order_t *o, const char *
     uint32_t k = slot_alloc(s);
     if (k == NONE)
         return CQ_ENOMEM;
-    slot_t *sl = &s->slots[k];
+    slot_t *sl = slot_at(s, k);
     sl->kind = kind;
     req_t *rq = &sl->u.req;
-    memset(rq, 0, sizeof *rq);
     if (o) {
         rq->order = *o;
         rq->order.venue_order_id[sizeof rq->order.venue_order_id - 1] = '\0';
+    } else {
+        memset(&rq->order, 0, sizeof rq->order);
     }
-    if (cid)
-        snprintf(rq->client_order_id, sizeof rq->client_order_id, "%s", cid);
+    memset(rq->client_order_id, 0, sizeof rq->client_order_id);
+    if (cid) /* id_check: at most CQ_ORDER_ID_MAX characters */
+        memcpy(rq->client_order_id, cid, strlen(cid));
     rq->instrument = instrument;
     rq->new_price = price;
     rq->new_qty = qty;
@@ -1553,7 +1633,9 @@ void cq_sim_destroy(cq_sim_t *s)
     }
     free(s->inst);
     free(s->heap);
-    free(s->slots);
+    for (size_t c = 0; c < s->nchunks; c++)
+        free(s->chunk[c]);
+    free(s->chunk);
     free(s->orders);
     free(s->ords);
     free(s->index);
