@@ -246,7 +246,8 @@ static void expect_fill(const fx_t *f, size_t k, const char *id, double price, d
 {
     const cq_exec_report_t *r = rep(f, k);
     expect_kind(f, k, CQ_REPORT_FILL, id);
-    ck_assert_msg(r->last_price == price, "report %zu: price %.17g, expected %.17g", k, r->last_price, price);
+    ck_assert_msg(r->last_price == price, "report %zu: price %.17g, expected %.17g", k, r->last_price,
+                  price);
     ck_assert_msg(r->last_qty == qty, "report %zu: qty %.17g, expected %.17g", k, r->last_qty, qty);
     ck_assert_int_eq(r->liquidity, liq);
 }
@@ -1308,7 +1309,8 @@ static fx_t *random_session(uint64_t data_seed, uint64_t sim_seed, double fault_
                 int64_t off = 1 + cq_rng_below(&r, 8);
                 int32_t side = cq_rng_below(&r, 2) ? CQ_BOOK_BID : CQ_BOOK_ASK;
                 int64_t t = side == CQ_BOOK_BID ? mid - off : mid + off;
-                REQUIRE(cq_book_set(f->book, side, t, cq_rng_below(&r, 4) ? 1 + cq_rng_below(&r, 9) : 0) == 0);
+                int64_t q = cq_rng_below(&r, 4) ? 1 + cq_rng_below(&r, 9) : 0;
+                REQUIRE(cq_book_set(f->book, side, t, q) == 0);
             }
             /* keep it uncrossed around mid */
             for (int64_t t = mid; t < mid + 20; t++)
@@ -1337,16 +1339,18 @@ static fx_t *random_session(uint64_t data_seed, uint64_t sim_seed, double fault_
             snprintf(id, sizeof id, "o%d", (int)cq_rng_below(&r, (unsigned)norders));
             cq_order_t o = mk(f, id, BUY, CQ_ORDER_LIMIT, 0, 0, 0);
             unsigned k = cq_rng_below(&r, 4);
-            if (k == 0)
+            if (k == 0) {
                 REQUIRE(f->v.ops->cancel(f->v.self, &o) == 0);
-            else if (k == 1)
-                REQUIRE(f->v.ops->modify(f->v.self, &o,
-                                         cq_rng_below(&r, 2) ? (double)(mid - 4 + (int64_t)cq_rng_below(&r, 9)) / 100.0 : 0,
-                                         cq_rng_below(&r, 2) ? 1 + cq_rng_below(&r, 8) : 0) == 0);
-            else if (k == 2)
+            } else if (k == 1) {
+                double px = (double)(mid - 4 + (int64_t)cq_rng_below(&r, 9)) / 100.0;
+                double q = 1 + cq_rng_below(&r, 8);
+                REQUIRE(f->v.ops->modify(f->v.self, &o, cq_rng_below(&r, 2) ? px : 0,
+                                         cq_rng_below(&r, 2) ? q : 0) == 0);
+            } else if (k == 2) {
                 REQUIRE(f->v.ops->query_order(f->v.self, f->inst, id) == 0);
-            else
+            } else {
                 REQUIRE(f->v.ops->query_open_orders(f->v.self, f->inst) == 0);
+            }
         }
     }
     REQUIRE(cq_sim_advance(f->sim, now + 100 * MS) == 0);
@@ -1718,6 +1722,13 @@ START_TEST(test_sim_market_data_bad_input_is_error)
     t.hdr.instrument = f->inst;
     t.price = 1e300;
     ck_assert_int_eq(cq_sim_on_trade(f->sim, &t), CQ_EINVAL);
+    t.price = 100;
+    t.aggressor = 3;
+    ck_assert_int_eq(cq_sim_on_trade(f->sim, &t), CQ_EINVAL);
+    t.aggressor = -1;
+    ck_assert_int_eq(cq_sim_on_trade(f->sim, &t), CQ_EINVAL);
+    t.aggressor = CQ_SIDE_SELL;
+    ck_assert_int_eq(cq_sim_on_trade(f->sim, &t), 0);
     fx_free(f);
 }
 END_TEST

@@ -30,18 +30,18 @@
  * those are unset), matched as integers, and reported as the doubles
  * nearest to their decimal values.
  *
- * Venue ops (venue.h). Return 0 when the request was queued, CQ_EINVAL for
- * a NULL or structurally unusable request (NULL order, empty client order
- * id, side/type/tif not a CQ_* value (tif 0 means GTC), a price, trigger or
- * quantity that is NaN or infinite, negative modify values), CQ_ETOOLONG for a client
- * order id over CQ_ORDER_ID_MAX characters or not terminated in its field,
- * CQ_ECLOSED after close, CQ_ENOMEM. Everything a real venue would judge
- * (unknown instrument, quantity 0, off-tick price...) is answered by a
- * REJECTED / CANCEL_REJECTED / MODIFY_REJECTED report instead.
+ * Venue ops (venue.h). Return 0 when the request was queued; CQ_EINVAL for
+ * a request that cannot be sent at all: NULL, an empty client order id, a
+ * side, type or tif that is not a CQ_* value (tif 0 means GTC), a NaN or
+ * infinite price, trigger or quantity, negative modify values; CQ_ETOOLONG
+ * for a client order id over CQ_ORDER_ID_MAX characters or not terminated
+ * in its field; CQ_ECLOSED after close; CQ_ENOMEM. Everything a real venue
+ * would judge (unknown instrument, quantity 0, off-tick price...) is
+ * answered by a REJECTED / CANCEL_REJECTED / MODIFY_REJECTED report.
  *
  * Records. The sim keeps every order that reached it (rejections included,
  * except a duplicate client order id, which is answered but not recorded)
- * and every fill, for its whole life: about 400 bytes per order and 200 per
+ * and every fill, for its whole life: about 330 bytes per order and 200 per
  * fill. cq_sim_orders and cq_sim_fills expose them so a test can check that
  * the ExecutionEngine ends equal to the venue.
  *
@@ -82,7 +82,8 @@ typedef struct cq_sim_faults {
 typedef struct cq_sim_config {
     int64_t order_latency_ns;  /* request (submit/cancel/modify/query) to the venue, >= 0 */
     int64_t report_latency_ns; /* report from the venue to us, >= 0 */
-    double maker_fee_bps;      /* fee = price * qty * bps / 10000, quote asset; may be < 0 (rebate) */
+    double maker_fee_bps;      /* fee = price * qty * bps / 10000, in the quote asset; */
+                               /* may be < 0 (a rebate) */
     double taker_fee_bps;
     uint64_t seed;             /* of the fault draws */
     cq_sim_faults_t faults;
@@ -133,8 +134,10 @@ int cq_sim_on_book(cq_sim_t *sim, uint32_t instrument, const cq_book_t *book, in
 
 /* A trade printed at the venue. Its time is t->hdr.ts_init (ts_event if
  * 0); price and qty are rounded to the nearest tick and size unit. Applies
- * the trade rules (queue ahead, maker fills, stop triggers). Errors as
- * cq_sim_on_book; CQ_EINVAL also for a non-finite or negative price/qty. */
+ * the trade rules (queue ahead, maker fills, stop triggers); an aggressor
+ * of CQ_SIDE_NONE (unknown) counts for both sides. Errors as
+ * cq_sim_on_book; CQ_EINVAL also for a non-finite or negative price/qty or
+ * an aggressor that is not a CQ_SIDE_* value. */
 int cq_sim_on_trade(cq_sim_t *sim, const cq_trade_t *t);
 
 /* The sim's time (last advance / market event). 0 for NULL. */

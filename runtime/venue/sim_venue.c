@@ -1016,7 +1016,8 @@ static const char *check_order(cq_sim_t *s, uint32_t i, const cq_instrument_t *s
     } else {
         o->trigger_price = 0;
     }
-    d->post_only = t == CQ_ORDER_LIMIT_MAKER || (t == CQ_ORDER_LIMIT && (o->opts & CQ_ORDER_OPT_POST_ONLY));
+    d->post_only =
+        t == CQ_ORDER_LIMIT_MAKER || (t == CQ_ORDER_LIMIT && (o->opts & CQ_ORDER_OPT_POST_ONLY));
     if (d->post_only && crosses(s, i, in, d->tick))
         return "post-only order would cross";
     return NULL;
@@ -1043,8 +1044,13 @@ static void on_submit(cq_sim_t *s, const cq_order_t *req)
     o->hdr.type = CQ_EV_ORDER;
     o->hdr.flags = 0;
     o->hdr.ts_init = o->hdr.ts_event = s->now;
+    /* Ids and tag as the venue keeps them: no bytes after the NUL, so that
+     * records and reports compare equal byte for byte. */
+    size_t n = strlen(o->client_order_id);
+    memset(o->client_order_id + n, 0, sizeof o->client_order_id - n);
+    n = strnlen(o->tag, sizeof o->tag - 1);
+    memset(o->tag + n, 0, sizeof o->tag - n);
     memset(o->venue_order_id, 0, sizeof o->venue_order_id);
-    o->tag[sizeof o->tag - 1] = '\0';
     if (o->tif == 0)
         o->tif = CQ_TIF_GTC;
     o->status = CQ_OS_REJECTED;
@@ -1185,7 +1191,8 @@ static void on_query(cq_sim_t *s, const req_t *rq)
     if (lost)
         s->st.injected_not_found++;
     if (lost || i == NONE || (rq->instrument && rq->instrument != s->orders[i].hdr.instrument)) {
-        emit_unknown(s, NULL, rq->client_order_id, rq->instrument, CQ_REPORT_NOT_FOUND, "order not found");
+        emit_unknown(s, NULL, rq->client_order_id, rq->instrument, CQ_REPORT_NOT_FOUND,
+                     "order not found");
         return;
     }
     emit_order(s, i, CQ_REPORT_STATUS, NULL);
@@ -1193,9 +1200,11 @@ static void on_query(cq_sim_t *s, const req_t *rq)
 
 static void on_query_open(cq_sim_t *s, uint32_t instrument)
 {
-    for (size_t i = 0; i < s->norders; i++)
-        if (status_open(s->orders[i].status) && (!instrument || s->orders[i].hdr.instrument == instrument))
+    for (size_t i = 0; i < s->norders; i++) {
+        const cq_order_t *o = &s->orders[i];
+        if (status_open(o->status) && (!instrument || o->hdr.instrument == instrument))
             emit_order(s, (uint32_t)i, CQ_REPORT_STATUS, NULL);
+    }
 }
 
 /* ---- the delivery loop --------------------------------------------------- */
@@ -1445,7 +1454,8 @@ static void trade_rules(cq_sim_t *s, inst_t *in, int64_t tick, int64_t qty, int3
 int cq_sim_on_trade(cq_sim_t *s, const cq_trade_t *t)
 {
     int rc;
-    if (!s || !t || !isfinite(t->price) || !isfinite(t->qty) || t->price < 0 || t->qty < 0)
+    if (!s || !t || !isfinite(t->price) || !isfinite(t->qty) || t->price < 0 || t->qty < 0 ||
+        t->aggressor < CQ_SIDE_NONE || t->aggressor > CQ_SIDE_SELL)
         return CQ_EINVAL;
     uint32_t h = t->hdr.instrument;
     const cq_instrument_t *sp = cq_cache_instrument(s->cache, h);
@@ -1605,8 +1615,8 @@ int cq_sim_create(cq_sim_t **out, const cq_sim_config_t *cfg, const cq_cache_t *
 {
     if (out)
         *out = NULL;
-    if (!out || !cfg || !cache || !cfg->report || cfg->order_latency_ns < 0 || cfg->report_latency_ns < 0 ||
-        !isfinite(cfg->maker_fee_bps) || !isfinite(cfg->taker_fee_bps) || !faults_ok(&cfg->faults))
+    if (!out || !cfg || !cache || !cfg->report || cfg->order_latency_ns < 0 ||
+        cfg->report_latency_ns < 0 || !isfinite(cfg->maker_fee_bps) || !isfinite(cfg->taker_fee_bps) || !faults_ok(&cfg->faults))
         return CQ_EINVAL;
     cq_sim_t *s = calloc(1, sizeof *s);
     if (!s)
