@@ -911,6 +911,29 @@ START_TEST(test_sim_waiting_stop_can_be_canceled)
 }
 END_TEST
 
+START_TEST(test_sim_modify_waiting_stop_changes_it_without_matching)
+{
+    /* Bids 100.00 x 5, 99.99 x 3. Sell stop-limit 2, trigger 99.00, limit
+     * 98.00 -> qty 3, limit 98.50: MODIFIED, nothing fills (it waits). A
+     * trade at 99.00 triggers it with the new values: a sell limit 98.50
+     * for 3 takes 3 of the 5 bids @ 100.00 (the book has not moved yet). */
+    fx_t *f = fx_new(NULL);
+    queue_book(f);
+    submit_stop(f, "st", SELL, CQ_ORDER_STOP_LIMIT, 99.00, 98.00, 2);
+    modify(f, "st", 98.50, 3);
+    ck_assert_uint_eq(f->nrep, 2);
+    expect_kind(f, 1, CQ_REPORT_MODIFIED, "st");
+    ck_assert(rep(f, 1)->price == 98.50 && rep(f, 1)->qty == 3);
+    ck_assert_int_eq(cq_sim_queue_ahead(f->sim, "st", &(double){0}), CQ_ESTATE);
+    trade(f, 99.00, 1, SELL);
+    ck_assert_uint_eq(f->nrep, 3);
+    expect_fill(f, 2, "st", 100.00, 3, CQ_LIQ_TAKER);
+    ck_assert(rec(f, "st")->price == 98.50 && rec(f, "st")->qty == 3);
+    ck_assert_int_eq(rec(f, "st")->status, CQ_OS_FILLED);
+    fx_free(f);
+}
+END_TEST
+
 /* ---- fees ------------------------------------------------------------------ */
 
 START_TEST(test_sim_fees_taker_and_maker_in_quote_asset)
@@ -1092,6 +1115,19 @@ START_TEST(test_sim_query_order_answers_status)
     go(f);
     expect_kind(f, 3, CQ_REPORT_NOT_FOUND, "zz");
     expect_kind(f, 4, CQ_REPORT_NOT_FOUND, "b1");
+    fx_free(f);
+}
+END_TEST
+
+START_TEST(test_sim_query_finds_rejected_order)
+{
+    fx_t *f = fx_new(NULL);
+    submit(f, "r1", BUY, CQ_ORDER_LIMIT, CQ_TIF_GTC, 99.001, 1);
+    ck_assert_int_eq(f->v.ops->query_order(f->v.self, 0, "r1"), 0);
+    go(f);
+    expect_kind(f, 1, CQ_REPORT_STATUS, "r1");
+    ck_assert_int_eq(rep(f, 1)->status, CQ_OS_REJECTED);
+    ck_assert(rep(f, 1)->leaves_qty == 0);
     fx_free(f);
 }
 END_TEST
@@ -1834,6 +1870,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, test_sim_stop_limit_triggers_on_book_and_rests_remainder);
     tcase_add_test(tc, test_sim_stop_that_would_trigger_at_once_is_rejected);
     tcase_add_test(tc, test_sim_waiting_stop_can_be_canceled);
+    tcase_add_test(tc, test_sim_modify_waiting_stop_changes_it_without_matching);
     tcase_add_test(tc, test_sim_fees_taker_and_maker_in_quote_asset);
     suite_add_tcase(s, tc);
 
@@ -1845,6 +1882,7 @@ static Suite *sim_suite(void)
     tcase_add_test(tc, test_sim_time_never_goes_back);
     tcase_add_test(tc, test_sim_callback_may_submit_but_not_advance);
     tcase_add_test(tc, test_sim_query_order_answers_status);
+    tcase_add_test(tc, test_sim_query_finds_rejected_order);
     tcase_add_test(tc, test_sim_query_open_orders_lists_only_open);
     suite_add_tcase(s, tc);
 

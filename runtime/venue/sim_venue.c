@@ -9,8 +9,8 @@
  * integer matching state), the fill records, a client-order-id index, per
  * instrument the resting orders (in time priority), the waiting stops and
  * the liquidity we took that the book does not show yet, and the schedule: a
- * binary heap of (due, seq) entries pointing into a slab of payloads
- * (requests on their way in, reports on their way out).
+ * binary heap of (due, seq) entries pointing into a slab of payloads in
+ * fixed chunks (requests on their way in, reports on their way out).
  *
  * Never: writes a book; calls the report callback except from the delivery
  * loop (so matching never re-enters itself); holds a pointer into a growable
@@ -713,7 +713,7 @@ static void emit_order(cq_sim_t *s, uint32_t i, int32_t kind, const char *reason
 }
 
 /* A report about a request the venue cannot tie to a record (unknown order,
- * duplicate id). */
+ * duplicate id): no venue order id, and a status only for a rejection. */
 static void emit_unknown(cq_sim_t *s, const cq_order_t *o, const char *cid, uint32_t instrument,
                          int32_t kind, const char *reason)
 {
@@ -729,8 +729,6 @@ static void emit_unknown(cq_sim_t *s, const cq_order_t *o, const char *cid, uint
         r.qty = o->qty;
         if (kind == CQ_REPORT_REJECTED)
             r.status = CQ_OS_REJECTED;
-        memcpy(r.venue_order_id, o->venue_order_id, sizeof r.venue_order_id);
-        r.venue_order_id[sizeof r.venue_order_id - 1] = '\0';
     } else {
         r.hdr.instrument = instrument;
     }
