@@ -15,6 +15,10 @@
  * journal.record_event        one status change (event row + order row)
  * journal.record_fill         one fill
  * journal.find_fill           de-duplication lookup of a recorded trade
+ * journal.open.100k           cq_journal_open of a journal of 100k orders,
+ *                             with its quick_check, ns per order
+ * journal.load_open.100k      cq_journal_load_open of the same (50k still
+ *                             open), ns per order in the file
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,6 +229,58 @@ static void run_submit(const char *name, const cq_journal_config_t *cfg, int gro
     close_ctx(&c, path);
 }
 
+static int count_cb(void *user, const cq_journal_order_t *rec)
+{
+    (void)rec;
+    ++*(long *)user;
+    return 0;
+}
+
+/* Start-up costs grow with the journal: measure them on 100k orders. */
+static void bench_startup(void)
+{
+    enum { N = 100000 };
+    ctx_t c;
+    char path[4200];
+    cq_journal_config_t cfg = {0};
+    open_ctx(&c, &cfg, path, sizeof path);
+    c.group = 1000;
+    bench_submit(&c, N);
+    cq_order_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.status = CQ_OS_FILLED;
+    if (cq_journal_begin(c.j) < 0)
+        die("begin", -1);
+    for (uint64_t i = 0; i < N; i += 2) {
+        memcpy(ev.client_order_id, c.ids[i], 40);
+        if (cq_journal_record_event(c.j, &ev) < 0)
+            die("event", -1);
+    }
+    if (cq_journal_commit(c.j) < 0)
+        die("commit", -1);
+    cq_journal_close(c.j);
+    double open_ns[3], load_ns[3];
+    for (int r = 0; r < 3; r++) {
+        cfg.cache = c.cache;
+        int64_t t0 = cq_bench_now_ns();
+        int rc = cq_journal_open(&c.j, path, &cfg);
+        int64_t t1 = cq_bench_now_ns();
+        if (rc < 0)
+            die("reopen", rc);
+        long n = 0;
+        if ((rc = cq_journal_load_open(c.j, count_cb, &n)) < 0 || n != N / 2)
+            die("load", rc);
+        int64_t t2 = cq_bench_now_ns();
+        cq_journal_close(c.j);
+        open_ns[r] = (double)(t1 - t0) / N;
+        load_ns[r] = (double)(t2 - t1) / N;
+    }
+    c.j = NULL;
+    cq_bench_print("journal.open.100k", cq_bench_median(open_ns, 3), N, 0);
+    cq_bench_print("journal.load_open.100k", cq_bench_median(load_ns, 3), N, 0);
+    close_ctx(&c, path);
+}
+
 int main(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -255,6 +311,7 @@ int main(void)
     run_submit("journal.record_submit.shared", &shared, 0, n);
     cq_journal_config_t full = {.sync = CQ_JOURNAL_SYNC_FULL};
     run_submit("journal.record_submit.full", &full, 0, 300);
+    bench_startup();
 
     rmdir(dir);
     return 0;

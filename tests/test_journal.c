@@ -1411,6 +1411,8 @@ END_TEST
  * One file serves all trials, so each trial is also a restart that must
  * leave every earlier order as it was and hand out fresh ids. */
 
+static char g_self[4096]; /* this executable, for the child to re-run */
+
 enum { OP_SUBMIT = 1, OP_EVENT, OP_FILL, OP_GROUP, OP_UPDATE, OP_FINISHED, OP_ERROR };
 enum { PH_BEGIN = 1, PH_END = 2 };
 
@@ -1535,7 +1537,7 @@ static int crash_child(char **argv)
                 f.hdr.instrument = inst;
                 f.hdr.strategy = strat;
                 snprintf(f.client_order_id, sizeof f.client_order_id, "%s", id);
-                snprintf(f.trade_id, sizeof f.trade_id, "%.30s-t%d", id, k);
+                snprintf(f.trade_id, sizeof f.trade_id, "%.30s-t%c", id, (char)('0' + k));
                 f.side = CQ_SIDE_BUY;
                 f.liquidity = CQ_LIQ_MAKER;
                 f.price = o.price;
@@ -1672,7 +1674,7 @@ static void run_child(const char *path, uint64_t seed, int n, int kill_at, model
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {
         close(p[0]);
-        execl("/proc/self/exe", "test_journal", "--journal-child", path, seed_s, n_s, fd_s, (char *)NULL);
+        execl(g_self, "test_journal", "--journal-child", path, seed_s, n_s, fd_s, (char *)NULL);
         _exit(127);
     }
     close(p[1]);
@@ -1908,5 +1910,8 @@ int main(int argc, char **argv)
 {
     if (argc == 6 && strcmp(argv[1], "--journal-child") == 0)
         return crash_child(argv);
+    /* argv[0], not /proc/self/exe: under valgrind the latter is valgrind */
+    if (!realpath(argv[0], g_self))
+        snprintf(g_self, sizeof g_self, "/proc/self/exe");
     return cq_test_run(journal_suite());
 }
