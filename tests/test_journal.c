@@ -40,7 +40,8 @@
 
 /* ---- fixture: a temporary directory, a cache, a captured log ------------- */
 
-static char g_dir[4096];
+static char g_base[3072]; /* per run, made and removed by main() */
+static char g_dir[4096];  /* per test, inside g_base */
 static char g_path[4200];
 static cq_cache_t *g_cache;
 static uint32_t g_inst;   /* BTCUSDT.BINANCE: price precision 2, size precision 5 */
@@ -92,8 +93,7 @@ static void add_instrument(cq_cache_t *c, const char *id, int pp, int sp, uint32
 
 static void setup(void)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/cq-test-journal-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    snprintf(g_dir, sizeof g_dir, "%s/t-XXXXXX", g_base);
     ck_assert_ptr_nonnull(mkdtemp(g_dir));
     snprintf(g_path, sizeof g_path, "%s/cquant.db", g_dir);
     ck_assert_int_eq(cq_cache_create(&g_cache, NULL), 0);
@@ -1913,5 +1913,15 @@ int main(int argc, char **argv)
     /* argv[0], not /proc/self/exe: under valgrind the latter is valgrind */
     if (!realpath(argv[0], g_self))
         snprintf(g_self, sizeof g_self, "/proc/self/exe");
-    return cq_test_run(journal_suite());
+    /* Tests work in subdirectories of one directory per run, removed here
+     * by the runner: a failing test (Check _exits it) leaves nothing either. */
+    const char *tmp = getenv("TMPDIR");
+    snprintf(g_base, sizeof g_base, "%s/cq-test-journal-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(g_base)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    int rc = cq_test_run(journal_suite());
+    remove_tree(g_base);
+    return rc;
 }
