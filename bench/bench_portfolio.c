@@ -113,7 +113,7 @@ static int setup(ctx_t *x, int subscribe)
             x->spec = s, x->spec.hdr.instrument = inst[0];
     }
     for (int i = 0; i < N_STRAT; i++) {
-        char name[16];
+        char name[32];
         snprintf(name, sizeof name, "strat%d", i);
         if (cq_cache_strategy_intern(x->cache, name, &strat[i]) < 0)
             return -1;
