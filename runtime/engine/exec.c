@@ -164,6 +164,26 @@ static track_t *track_new(cq_exec_t *ex, const cq_order_t *o, int64_t now)
     return t;
 }
 
+/* Closed orders are forgotten, so the table holds only live ones (and the
+ * lost). Backward-shift deletion keeps linear probing free of tombstones. */
+static void track_del(cq_exec_t *ex, track_t *t)
+{
+    size_t mask = ex->captracks - 1, i = (size_t)(t - ex->tracks), j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!ex->tracks[j].o)
+            break;
+        size_t k = hash_ptr(ex->tracks[j].o) & mask;
+        int stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+        if (!stays) {
+            ex->tracks[i] = ex->tracks[j];
+            i = j;
+        }
+    }
+    memset(&ex->tracks[i], 0, sizeof ex->tracks[i]);
+    ex->ntracks--;
+}
+
 /* ---- trade id set -------------------------------------------------------- */
 
 static int tids_grow(cq_exec_t *ex)
@@ -272,10 +292,13 @@ static void publish_order(cq_exec_t *ex, const cq_order_t *o, int32_t prev, cons
     ev.prev_status = prev;
     ev.filled_qty = o->filled_qty;
     ev.avg_fill_price = o->avg_fill_price;
-    if (reason)
-        snprintf(ev.reason, sizeof ev.reason, "%s", reason);
-    else
+    if (reason) {
+        size_t n = strnlen(reason, sizeof ev.reason - 1);
+        memcpy(ev.reason, reason, n);
+        ev.reason[n] = '\0';
+    } else {
         ev.reason[0] = '\0';
+    }
     cq_bus_publish(ex->bus, t->order, &ev);
 }
 
@@ -313,6 +336,8 @@ static int apply(cq_exec_t *ex, cq_order_t *o, int32_t event, const cq_order_cha
         cq_logf(ex->log, CQ_LOG_WARN, MOD, "lost order %s revived by the venue (%s)", o->client_order_id,
                 cq_order_status_name(o->status));
     }
+    if (t && !t->lost && cq_order_status_is_closed(o->status))
+        track_del(ex, t);
     changed(ex, o, prev, reason);
     return rc;
 }
@@ -357,10 +382,11 @@ static int next_id(cq_exec_t *ex, char out[40])
             return CQ_EINVAL;
         return 0;
     }
-    char c[16];
-    base36(c, sizeof c, ++ex->counter);
     memset(out, 0, 40);
-    snprintf(out, 40, "%s-%s", ex->prefix, c);
+    size_t n = strlen(ex->prefix);
+    memcpy(out, ex->prefix, n);
+    out[n] = '-';
+    base36(out + n + 1, 40 - n - 1, ++ex->counter);
     return 0;
 }
 
@@ -883,10 +909,12 @@ static void on_not_found(cq_exec_t *ex, cq_order_t *o, const cq_exec_report_t *r
         return;
     char why[64];
     snprintf(why, sizeof why, "lost: not found at venue after %u queries", t->nf);
+    t->lost = 1; /* before apply: a lost order keeps its record */
     if (apply(ex, o, CQ_OE_REJECT, NULL, why) == 0) {
-        t->lost = 1;
         ex->st.lost++;
         cq_logf(ex->log, CQ_LOG_WARN, MOD, "order %s %s", o->client_order_id, why);
+    } else if ((t = track_find(ex, o)) != NULL) {
+        t->lost = 0;
     }
 }
 
