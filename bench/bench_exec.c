@@ -276,7 +276,7 @@ int main(void)
     x->r.last_qty = 1;
     x->r.fee = 0.01;
     snprintf(x->r.fee_asset, sizeof x->r.fee_asset, "USDT");
-    uint64_t nr = 200000;
+    uint64_t nr = 50000;
     double rns = cq_bench_run(bench_report, x, nr);
     cq_exec_stats_t st;
     cq_exec_stats(x->c.ex, &st);

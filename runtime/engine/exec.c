@@ -92,7 +92,13 @@ static uint64_t hash_bytes(const char *s)
     uint64_t h = 1469598103934665603ULL;
     for (; *s; s++)
         h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    h ^= h >> 29;
+    /* FNV's low bits cluster on sequential ids ("T1", "T2"...): mix them
+     * (murmur3's finalizer) before masking. */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
     return h ? h : 1;
 }
 
