@@ -885,12 +885,12 @@ static void reconcile_with_sim(fx_t *f, int64_t t)
 static void random_run(uint64_t seed, int norders)
 {
     cq_sim_faults_t fl = {0};
-    fl.drop = 0.05;
+    fl.drop = 0.15;
     fl.delay = 0.1;
     fl.delay_ns = 30 * MS;
     fl.reorder = 0.1;
     fl.duplicate = 0.1;
-    fl.not_found = 0.3;
+    fl.not_found = 0.7;
     fl.reject = 0.05;
     fx_t *f = fx_new(MS, MS, &fl, 1, seed);
     uint32_t s2;
@@ -998,6 +998,10 @@ static void random_run(uint64_t seed, int norders)
     cq_sim_stats(f->sim, &ss);
     REQUIRE(ss.dropped > 0 && ss.duplicated > 0 && ss.reordered > 0 && ss.delayed > 0);
     REQUIRE(ss.injected_not_found > 0 && ss.injected_rejects > 0);
+    /* The run went through the lost rule and back (fixed seeds). */
+    cq_exec_stats_t st;
+    cq_exec_stats(f->ex, &st);
+    REQUIRE(st.lost > 0 && st.revived > 0 && st.duplicate_fills > 0);
     free(vt);
     free(ids);
     fx_free(f);
