@@ -28,19 +28,30 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "cquant/binance_md.h"
 #include "cquant/decimal.h"
 #include "cquant/error.h"
 #include "venue/binance_md_fields.h"
 
+/* Both can be set to 0 from outside: tests/test_binance_md_portable.c
+ * builds this file again without SSE2 to check the portable level path. */
+#ifndef BN_SWAR
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define BN_SWAR 1
 #else
 #define BN_SWAR 0
+#endif
+#endif
+#ifndef BN_SSE2
+#if defined(__SSE2__) && BN_SWAR
+#define BN_SSE2 1
+#else
+#define BN_SSE2 0
+#endif
+#endif
+#if BN_SSE2
+#include <emmintrin.h>
 #endif
 
 typedef const unsigned char uc_t;
@@ -735,7 +746,7 @@ static inline __attribute__((always_inline)) unsigned dec8_at(uc_t *a, cq_decima
  * computed: where the next value starts then does not wait for this one's
  * bytes, and consecutive levels overlap instead of forming one long chain
  * of loads. A wrong guess costs a mispredicted branch and is replaced. */
-#if defined(__SSE2__)
+#if BN_SSE2
 /* x86-64: each decimal is one 16-byte load that ends with its 8 fraction
  * digits, checked with one compare of a digit mask; a level's four 8-digit
  * groups are then converted together. */
