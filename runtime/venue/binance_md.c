@@ -1813,6 +1813,8 @@ static inline __attribute__((always_inline)) uc_t *ft_levels(ft_t *t, uc_t *p,
 static bool fast_decode(const char *buf, size_t len, cq_bn_md_t *out, const cq_bn_levels_t *lv)
 {
     ft_t t;
+    for (size_t off = 64; off < len && off < 2048; off += 64)
+        __builtin_prefetch(buf + off);
     t.start = (uc_t *)buf;
     t.end = t.start + len;
     t.padded = false;
