@@ -938,9 +938,12 @@ static int read_levels(scan_t *s, slot_t *sl, cq_bn_level_t *buf, uint32_t cap, 
     for (;;) {
         int r;
 #if BN_SWAR
-        if (!sl->prob && levels_fast(s, buf, cap, &n)) {
-            sl->v.n = n;
-            return 0;
+        if (!sl->prob) {
+            if (levels_fast(s, buf, cap, &n)) {
+                sl->v.n = n;
+                return 0;
+            }
+            skip_ws(s); /* it may have stopped after a ',' */
         }
 #endif
         if (sl->prob) {
