@@ -1308,8 +1308,8 @@ START_TEST(test_bn_every_one_byte_change_to_a_binance_layout_gets_the_same_answe
 }
 END_TEST
 
-/* Level decimals of every integer width (the fast decoder guesses each
- * column's width from the previous level), and of other shapes, in one
+/* Level decimals of every integer width (the fast decoder expects each
+ * column's width to be the previous level's), and of other shapes, in one
  * frame: exact, and the same as the reference. */
 START_TEST(test_bn_level_decimals_of_every_width_decode_exactly)
 {

@@ -165,7 +165,7 @@ START_TEST(test_bn_portable_build_answers_like_the_library_on_one_byte_changes)
 END_TEST
 
 /* Integer widths changing from level to level (each column's width is
- * guessed from the level before) and decimals of other shapes. */
+ * expected to be the level before's) and decimals of other shapes. */
 START_TEST(test_bn_portable_build_answers_like_the_library_on_every_level_width)
 {
     cq_rng_t rng = {0xAB1E5EEDULL};

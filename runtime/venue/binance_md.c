@@ -2,11 +2,17 @@
  * binance_md.c - the hot-path decoder of Binance Spot market-data frames.
  *
  * A small scanner for exactly the shapes in binance_md.h. It owns nothing:
- * it reads [buf, buf+len) once, writes the caller's struct and level arrays,
- * and never allocates, never reads past len, never needs a NUL.
+ * it reads [buf, buf+len), writes the caller's struct and level arrays, and
+ * never allocates, never reads outside [buf, buf+len), never needs a NUL.
  *
  * How it stays both fast and strict:
- * - One pass. Every key is parsed by the JSON type of its value, whatever
+ * - A shortcut first (fast_decode): the frame exactly as Binance writes it,
+ *   same keys in the same order, no whitespace or escapes, matched byte for
+ *   byte and written out as it goes. It succeeds only where the general pass
+ *   would succeed with the same output, and gives up on anything else,
+ *   errors included; the general pass then starts over and decides. Level
+ *   arrays are read a level at a time (SSE2 on x86-64).
+ * - The general pass is one pass. Every key is parsed by the JSON type of its value, whatever
  *   the event turns out to be ("b" is a decimal string in a bookTicker, a
  *   level array in a depthUpdate), into a bag of slots. Problems with a
  *   value are recorded in its slot, not returned; only syntax errors stop
@@ -742,10 +748,12 @@ static inline __attribute__((always_inline)) unsigned dec8_at(uc_t *a, cq_decima
 
 /* Levels ["d+.dddddddd","d+.dddddddd"], a column (prices, quantities) at a
  * time. In a column the number of integer digits rarely changes from one
- * level to the next, so it is guessed (col_t) and checked rather than
- * computed: where the next value starts then does not wait for this one's
- * bytes, and consecutive levels overlap instead of forming one long chain
- * of loads. A wrong guess costs a mispredicted branch and is replaced. */
+ * level to the next, so the previous level's count is expected (col_t) and
+ * checked rather than computed: where the next value starts then does not
+ * wait for this one's bytes, and consecutive levels overlap instead of
+ * forming one long chain of loads. When the expectation is wrong (a
+ * mispredicted branch) the true count is computed and replaces it; nothing
+ * is accepted that was not checked. */
 #if BN_SSE2
 /* x86-64: each decimal is one 16-byte load that ends with its 8 fraction
  * digits, checked with one compare of a digit mask; a level's four 8-digit
@@ -771,7 +779,7 @@ static inline void col_init(col_t *c)
     col_set(c, 5);
 }
 
-/* At a, after the opening quote, with 7 readable bytes before a and 17
+/* At a, after the opening quote, with 6 readable bytes before a and 17
  * from it: the length up to the closing quote, or 0 for another shape. *v
  * gets the digits (0..9 a byte): the integer part times ten in the low 8
  * bytes, the fraction in the high 8. */
@@ -1575,7 +1583,7 @@ static inline void zero_md(cq_bn_md_t *out)
 
 #if BN_SWAR
 enum {
-    FT_ROOM = 64,          /* no step reads more than this from where it starts */
+    FT_ROOM = 64,          /* no key and value read more than this from the key */
     FT_TAIL_END = FT_ROOM + 8
 };
 
@@ -1598,46 +1606,52 @@ static inline __attribute__((always_inline)) bool lit_eq(uc_t *p, const char *li
     return x == 0;
 }
 
+/* The position's bounds, kept in registers: nothing takes the address of
+ * this struct beyond always-inline helpers. */
 typedef struct {
-    uc_t *start, *end;
-    bool padded;
-    /* The frame's last FT_TAIL_END bytes (all of a shorter frame, after
-     * zeros), then FT_ROOM zeros: steps near the end read here instead of
-     * past the frame. Zeros match no byte any step looks for, so a value
-     * cut by the end of the frame makes its step give up. Steps start at
-     * least 8 bytes in (level_at() looks back 4). */
-    unsigned char tail[FT_TAIL_END + FT_ROOM];
+    uc_t *start, *end;  /* the frame's, then the tail copy's once in it */
+    bool in_tail;
+    unsigned char *tail; /* FT_TAIL_END + FT_ROOM bytes */
 } ft_t;
 
-static __attribute__((noinline)) uc_t *ft_pad(ft_t *t, uc_t *p)
+/* The frame's last FT_TAIL_END bytes (all of a shorter frame, after zeros)
+ * to tail, then FT_ROOM zeros: steps near the end read there instead of
+ * past the frame. Zeros match no byte any step looks for, so a value cut
+ * by the end of the frame makes its step give up. Steps start at least 8
+ * bytes in (level_at() looks back 4). Returns where p is in tail. */
+static __attribute__((noinline)) uc_t *ft_pad(unsigned char *tail, uc_t *start, uc_t *end,
+                                              uc_t *p)
 {
-    /* The frame's end goes to tail + FT_TAIL_END. The usual frame is long
-     * enough for fixed-size copies; memset would be "rep stos" here, whose
-     * start-up costs more than the stores. */
-    size_t len = (size_t)(t->end - t->start);
-    uc_t *from = t->end - (len < FT_TAIL_END ? len : FT_TAIL_END);
-    unsigned char *to = t->tail + FT_TAIL_END - (t->end - from);
+    /* The usual frame is long enough for fixed-size copies; memset would
+     * be "rep stos" here, whose start-up costs more than the stores. */
+    size_t len = (size_t)(end - start);
+    uc_t *from = end - (len < FT_TAIL_END ? len : FT_TAIL_END);
+    unsigned char *to = tail + FT_TAIL_END - (end - from);
     if (len >= FT_TAIL_END) {
-        static const unsigned char zeros[FT_ROOM];
-        memcpy(t->tail, from, FT_TAIL_END);
-        memcpy(t->tail + FT_TAIL_END, zeros, FT_ROOM);
+        memcpy(tail, from, FT_TAIL_END);
+        memset(tail + FT_TAIL_END, 0, FT_ROOM);
     } else {
-        memset(t->tail, 0, sizeof t->tail);
+        memset(tail, 0, FT_TAIL_END + FT_ROOM);
         memcpy(to, from, len);
     }
-    t->padded = true;
-    t->end = t->tail + FT_TAIL_END;
     return to + (p - from);
 }
 
 /* Where the step starting at p may read FT_ROOM bytes. */
 static inline __attribute__((always_inline)) uc_t *ft_room(ft_t *t, uc_t *p)
 {
-    if (__builtin_expect(t->end - p >= FT_ROOM, 1) || t->padded)
+    if (__builtin_expect(t->end - p >= FT_ROOM, 1) || t->in_tail)
         return p;
-    return ft_pad(t, p);
+    p = ft_pad(t->tail, t->start, t->end, p);
+    t->in_tail = true;
+    t->end = t->tail + FT_TAIL_END;
+    return p;
 }
 
+/* A key (or other literal) of at most 8 bytes, where the step starting at
+ * p may read FT_ROOM bytes: the value steps below come right after it and
+ * read at most FT_ROOM - 8 bytes from where they start (ft_levels() makes
+ * room again for each level), so one check serves the key and its value. */
 static inline __attribute__((always_inline)) uc_t *ft_lit(ft_t *t, uc_t *p, const char *lit,
                                                           size_t n)
 {
@@ -1650,7 +1664,6 @@ static inline __attribute__((always_inline)) uc_t *ft_lit(ft_t *t, uc_t *p, cons
 static inline __attribute__((always_inline)) uc_t *ft_uint(ft_t *t, uc_t *p, uint64_t max,
                                                            uint64_t *v)
 {
-    p = ft_room(t, p);
     uint64_t w1 = load8(p), m1 = nondigit_mask(w1), x;
     unsigned n;
     if (m1) {
@@ -1697,7 +1710,6 @@ static inline __attribute__((always_inline)) uint64_t del_mask(uint64_t w)
  * NULs after it (read_text() would accept it as is). */
 static inline __attribute__((always_inline)) uc_t *ft_symbol(ft_t *t, uc_t *p, char *sym)
 {
-    p = ft_room(t, p);
     if (*p != '"')
         return NULL;
     p++;
@@ -1724,7 +1736,6 @@ static inline __attribute__((always_inline)) uc_t *ft_symbol(ft_t *t, uc_t *p, c
 /* At '"': any string without escapes, control or non-ASCII bytes. */
 static inline __attribute__((always_inline)) uc_t *ft_string(ft_t *t, uc_t *p)
 {
-    p = ft_room(t, p);
     if (*p != '"')
         return NULL;
     uc_t *q = p + 1, *end = t->end;
@@ -1741,9 +1752,9 @@ static inline __attribute__((always_inline)) uc_t *ft_string(ft_t *t, uc_t *p)
 }
 
 /* A decimal of another shape than dec8_at()'s, by read_dec(). */
-static __attribute__((noinline)) uc_t *ft_dec_other(ft_t *t, uc_t *p, cq_decimal_t *d)
+static __attribute__((noinline)) uc_t *ft_dec_other(uc_t *p, uc_t *end, cq_decimal_t *d)
 {
-    scan_t s = {.p = p, .end = t->end};
+    scan_t s = {.p = p, .end = end};
     uint8_t prob;
     if (read_dec(&s, d, &prob) != 0 || prob != 0)
         return NULL;
@@ -1753,16 +1764,14 @@ static __attribute__((noinline)) uc_t *ft_dec_other(ft_t *t, uc_t *p, cq_decimal
 /* At '"': a decimal string without a problem. */
 static inline __attribute__((always_inline)) uc_t *ft_dec(ft_t *t, uc_t *p, cq_decimal_t *d)
 {
-    p = ft_room(t, p);
     if (*p != '"')
         return NULL;
     unsigned n = dec8_at(p + 1, d);
-    return n ? p + n + 2 : ft_dec_other(t, p, d);
+    return n ? p + n + 2 : ft_dec_other(p, t->end, d);
 }
 
 static inline __attribute__((always_inline)) uc_t *ft_bool(ft_t *t, uc_t *p, int32_t *b)
 {
-    p = ft_room(t, p);
     if (lit_eq(p, "true", 4)) {
         *b = 1;
         return p + 4;
@@ -1779,7 +1788,6 @@ static inline __attribute__((always_inline)) uc_t *ft_levels(ft_t *t, uc_t *p,
                                                              cq_bn_level_t *buf, uint32_t cap,
                                                              uint32_t *np, col_t *cp, col_t *cq)
 {
-    p = ft_room(t, p);
     if (*p != '[')
         return NULL;
     if (p[1] == ']') {
@@ -1815,12 +1823,10 @@ static inline __attribute__((always_inline)) uc_t *ft_levels(ft_t *t, uc_t *p,
 
 static bool fast_decode(const char *buf, size_t len, cq_bn_md_t *out, const cq_bn_levels_t *lv)
 {
-    ft_t t;
+    unsigned char tail[FT_TAIL_END + FT_ROOM];
+    ft_t t = {(uc_t *)buf, (uc_t *)buf + len, false, tail};
     for (size_t off = 64; off < len && off < 2048; off += 64)
         __builtin_prefetch(buf + off);
-    t.start = (uc_t *)buf;
-    t.end = t.start + len;
-    t.padded = false;
     uc_t *p = ft_room(&t, t.start);
     uint64_t u;
     bool env = lit_eq(p, "{\"stream\":", 10);
