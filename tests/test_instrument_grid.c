@@ -84,6 +84,20 @@ START_TEST(test_instrument_fewer_wire_digits_than_the_precision_scale_up)
 }
 END_TEST
 
+START_TEST(test_instrument_as_many_wire_digits_as_the_precision_convert_as_they_are)
+{
+    cq_instrument_t s = spec_of("0.01", "0.00000001");
+    int64_t v;
+    ck_assert_int_eq(cq_instrument_ticks(&s, dec("61837.63"), &v), 0);
+    ck_assert_int_eq(v, 6183763);
+    ck_assert_int_eq(cq_instrument_steps(&s, dec("0.00100000"), &v), 0);
+    ck_assert_int_eq(v, 100000);
+    cq_decimal_t big = {INT64_MAX, 8}; /* hand-made: the largest mantissa */
+    ck_assert_int_eq(cq_instrument_steps(&s, big, &v), 0);
+    ck_assert_int_eq(v, INT64_MAX);
+}
+END_TEST
+
 START_TEST(test_instrument_negative_value_is_einval)
 {
     cq_instrument_t s = spec_of("0.01", "0.00000001");
@@ -177,6 +191,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_instrument_off_grid_value_is_erange_and_output_untouched);
     tcase_add_test(tc, test_instrument_tick_of_several_units_counts_in_those_units);
     tcase_add_test(tc, test_instrument_fewer_wire_digits_than_the_precision_scale_up);
+    tcase_add_test(tc, test_instrument_as_many_wire_digits_as_the_precision_convert_as_they_are);
     tcase_add_test(tc, test_instrument_negative_value_is_einval);
     tcase_add_test(tc, test_instrument_bad_arguments_are_einval);
     tcase_add_test(tc, test_instrument_random_values_match_plain_division);

@@ -100,7 +100,7 @@ int cq_decimal_to_units(cq_decimal_t d, int32_t scale, int64_t *out)
         return CQ_EINVAL;
     if (dec_units_quick_case(d, scale))
         return dec_units_quick(d, scale, out);
-    if (d.exp >= scale) { /* negative, or as many fraction digits as scale */
+    if (d.exp >= scale) { /* negative */
         int64_t div = pow10_i64[d.exp - scale];
         if (d.mant % div != 0)
             return CQ_ERANGE;

@@ -1,8 +1,8 @@
 /*
  * decimal_div.h - the common case of cq_decimal_to_units(), inline: a wire
- * decimal with more fraction digits than the scale ("61837.63000000" in
- * ticks of 0.01), divided by a power of ten without a division instruction
- * and checked exact by multiplying back. Private to runtime/ (core/decimal.c
+ * decimal with at least as many fraction digits as the scale
+ * ("61837.63000000" in ticks of 0.01), divided by a power of ten without a
+ * division instruction and checked exact by multiplying back. Private to runtime/ (core/decimal.c
  * and model/instrument.c, which converts every book level with it).
  */
 #ifndef CQ_DECIMAL_DIV_H
@@ -66,11 +66,11 @@ static inline uint64_t dec_div_pow10(uint64_t n, int k)
 #endif
 }
 
-/* Whether dec_units_quick() applies: a non-negative mantissa with more
- * fraction digits than scale, all in range. */
+/* Whether dec_units_quick() applies: a non-negative mantissa with at least
+ * scale fraction digits, all in range. */
 static inline int dec_units_quick_case(cq_decimal_t d, int32_t scale)
 {
-    return d.mant >= 0 && scale >= 0 && d.exp > scale && d.exp <= CQ_DECIMAL_MAX_EXP;
+    return d.mant >= 0 && scale >= 0 && d.exp >= scale && d.exp <= CQ_DECIMAL_MAX_EXP;
 }
 
 /* cq_decimal_to_units() in that case: 0 with *out, or CQ_ERANGE when a
@@ -78,6 +78,10 @@ static inline int dec_units_quick_case(cq_decimal_t d, int32_t scale)
 static inline int dec_units_quick(cq_decimal_t d, int32_t scale, int64_t *out)
 {
     int k = d.exp - scale;
+    if (k == 0) { /* "0.00100000" in steps of 0.00000001 */
+        *out = d.mant;
+        return 0;
+    }
     uint64_t q = dec_div_pow10((uint64_t)d.mant, k);
     if (q * dec_pow10[k] != (uint64_t)d.mant)
         return CQ_ERANGE;

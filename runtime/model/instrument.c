@@ -89,8 +89,9 @@ static __attribute__((noinline)) int to_grid(cq_decimal_t d, int32_t precision, 
 
 /* Every book level goes through these two. The usual case is answered
  * inline: a tick or step of one unit of its precision ("0.01", not "0.05")
- * and a wire decimal with more fraction digits than that precision, which
- * is then one exact division by a power of ten (core/decimal_div.h). */
+ * and a wire decimal with at least as many fraction digits as that
+ * precision, which is then one exact division by a power of ten, or none
+ * (core/decimal_div.h). */
 int cq_instrument_ticks(const cq_instrument_t *spec, cq_decimal_t price, int64_t *ticks)
 {
     if (!spec || !ticks)
