@@ -1243,6 +1243,206 @@ START_TEST(test_bn_random_decimal_strings_get_the_same_answer_from_both)
 }
 END_TEST
 
+/* The raw payload of an envelope template (malloc'd). */
+static char *raw_payload(const char *t)
+{
+    const char *data = strstr(t, "\"data\":") + 7;
+    size_t n = strlen(data) - 1;
+    char *r = malloc(n + 1);
+    memcpy(r, data, n);
+    r[n] = '\0';
+    return r;
+}
+
+static void diff_or_fail(bn_diff_t *d, const char *f, size_t n)
+{
+    char msg[512];
+    char *b = exact_copy(f, n);
+    int differs = bn_diff(d, b, n, msg, sizeof msg);
+    free(b);
+    if (differs)
+        ck_abort_msg("%s for %.*s", msg, (int)n, f);
+}
+
+/* The fast decoder matches Binance's own layouts byte for byte and hands
+ * anything else to its general pass: every one-byte change to such a
+ * frame, wherever it falls, must still get the reference's answer. */
+START_TEST(test_bn_every_one_byte_change_to_a_binance_layout_gets_the_same_answer_from_both)
+{
+    static const char bytes[] = "{}[]\",:\\-019.eE tfnuM\x00\x7f\x80";
+    const char *const envs[] = {TRADE, DEPTH, BOOKT, AGG};
+    bn_diff_t d = mkdiff(4);
+    char f[1024];
+    long accepted = 0, tried = 0;
+    for (int e = 0; e < 8; e++) {
+        char *t = e < 4 ? strdup(envs[e]) : raw_payload(envs[e - 4]);
+        size_t n = strlen(t);
+        ck_assert_uint_lt(n + 2, sizeof f);
+        for (size_t at = 0; at < n; at++) {
+            for (size_t c = 0; c < sizeof bytes - 1; c++) { /* replace */
+                memcpy(f, t, n);
+                f[at] = bytes[c];
+                diff_or_fail(&d, f, n);
+                accepted += d.rc1 == 0;
+                tried++;
+            }
+            for (size_t c = 0; c < sizeof bytes - 1; c++) { /* insert */
+                memcpy(f, t, at);
+                f[at] = bytes[c];
+                memcpy(f + at + 1, t + at, n - at);
+                diff_or_fail(&d, f, n + 1);
+                accepted += d.rc1 == 0;
+                tried++;
+            }
+            memcpy(f, t, at); /* delete */
+            memcpy(f + at, t + at + 1, n - at - 1);
+            diff_or_fail(&d, f, n - 1);
+            memcpy(f, t, at + 1); /* double */
+            memcpy(f + at + 1, t + at, n - at);
+            diff_or_fail(&d, f, n + 1);
+            tried += 2;
+        }
+        free(t);
+    }
+    ck_assert_int_gt(accepted, tried / 50); /* digit changes keep many frames valid */
+}
+END_TEST
+
+/* Level decimals of every integer width (the fast decoder expects each
+ * column's width to be the previous level's), and of other shapes, in one
+ * frame: exact, and the same as the reference. */
+START_TEST(test_bn_level_decimals_of_every_width_decode_exactly)
+{
+    cq_rng_t rng = {0x5EED1EE7ULL};
+    bn_diff_t d = mkdiff(64);
+    static char f[8192];
+    char vals[64][2][32];
+    for (int round = 0; round < 400; round++) {
+        int nb = 1 + (int)cq_rng_below(&rng, 30), na = (int)cq_rng_below(&rng, 30);
+        int pos = snprintf(f, sizeof f,
+                           "%s{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"X\",\"U\":1,\"u\":2,\"b\":[",
+                           round % 2 ? "{\"stream\":\"x@depth\",\"data\":" : "");
+        for (int i = 0; i < nb + na; i++) {
+            if (i == nb)
+                pos += snprintf(f + pos, sizeof f - pos, "],\"a\":[");
+            else if (i > 0)
+                f[pos++] = ',';
+            for (int k = 0; k < 2; k++) {
+                /* mostly the same width as the level before, sometimes
+                 * 1..9 integer digits and 7..9 fraction digits */
+                int wi = (int)cq_rng_below(&rng, 4) ? 1 + round % 7 : 1 + (int)cq_rng_below(&rng, 9);
+                int wf = (int)cq_rng_below(&rng, 8) ? 8 : 7 + (int)cq_rng_below(&rng, 3);
+                char *v = vals[i][k];
+                int n = 0;
+                for (int j = 0; j < wi; j++)
+                    v[n++] = (char)('0' + cq_rng_below(&rng, 10));
+                v[n++] = '.';
+                for (int j = 0; j < wf; j++)
+                    v[n++] = (char)('0' + cq_rng_below(&rng, 10));
+                v[n] = '\0';
+            }
+            pos += snprintf(f + pos, sizeof f - pos, "[\"%s\",\"%s\"]", vals[i][0], vals[i][1]);
+        }
+        if (na == 0)
+            pos += snprintf(f + pos, sizeof f - pos, "],\"a\":[");
+        pos += snprintf(f + pos, sizeof f - pos, "]}%s", round % 2 ? "}" : "");
+        diff_or_fail(&d, f, (size_t)pos);
+        ck_assert_msg(d.rc1 == 0, "%s for %.*s", d.why1, pos, f);
+        ck_assert_uint_eq(d.out1.n_bids, (uint32_t)nb);
+        ck_assert_uint_eq(d.out1.n_asks, (uint32_t)na);
+        for (int i = 0; i < nb + na; i++) {
+            const cq_bn_level_t *lv = i < nb ? &g_b1[i] : &g_a1[i - nb];
+            cq_decimal_t p, q;
+            ck_assert_int_eq(cq_decimal_parse(vals[i][0], strlen(vals[i][0]), &p), 0);
+            ck_assert_int_eq(cq_decimal_parse(vals[i][1], strlen(vals[i][1]), &q), 0);
+            if (!bn_dec_eq(lv->price, p) || !bn_dec_eq(lv->qty, q))
+                ck_abort_msg("level %d: %s %s decoded as %lld/%d %lld/%d", i, vals[i][0],
+                             vals[i][1], (long long)lv->price.mant, lv->price.exp,
+                             (long long)lv->qty.mant, lv->qty.exp);
+        }
+    }
+}
+END_TEST
+
+/* Levels read eight at a time hand over to the general loop at the first
+ * level of another shape, whitespace included (found by the fuzzer: the
+ * hand-over once left the whitespace after a ',' unread). */
+START_TEST(test_bn_whitespace_between_levels_decodes_like_none)
+{
+    static const char F[] =
+        "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"X\",\"U\":1,\"u\":2,\"b\":[[\"1.00000000\","
+        "\"2.00000000\"],[\"3.00000000\",\"4.00000000\"],[\"5.00000000\",\"6.00000000\"],"
+        "[\"7.00000000\",\"8.00000000\"]],\"a\":[[\"9.00000000\",\"1.00000000\"],[\"2.00000000\","
+        "\"3.00000000\"],[\"4.00000000\",\"5.00000000\"]],\"x\":\"padding past forty bytes\"}";
+    static const char *const ws[] = {" ", "\n", "\t\r ", "   "};
+    cq_bn_md_t want = decode_ok(F, strlen(F));
+    cq_bn_level_t wb[4], wa[3];
+    memcpy(wb, g_b1, sizeof wb);
+    memcpy(wa, g_a1, sizeof wa);
+    char f[1024];
+    for (size_t i = 0; F[i]; i++) {
+        if (F[i] != ',' || F[i + 1] != '[')
+            continue;
+        for (size_t w = 0; w < sizeof ws / sizeof ws[0]; w++) {
+            snprintf(f, sizeof f, "%.*s%s%s", (int)i + 1, F, ws[w], F + i + 1);
+            cq_bn_md_t got = decode_ok(f, strlen(f));
+            ck_assert_msg(bn_md_differs(&want, &got) == NULL, "%s", f);
+            ck_assert(bn_levels_equal(g_b1, wb, 4) && bn_levels_equal(g_a1, wa, 3));
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_bn_extreme_level_decimals_are_exact)
+{
+    static const char F[] = "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"X\",\"U\":1,\"u\":2,\"b\":"
+                            "[[\"9999999.99999999\",\"0000000.00000001\"],[\"0.00000000\","
+                            "\"1.00000000\"]],\"a\":[]}";
+    cq_bn_md_t o = decode_ok(F, strlen(F));
+    ck_assert_uint_eq(o.n_bids, 2);
+    ck_assert_int_eq(g_b1[0].price.mant, 999999999999999LL);
+    ck_assert_int_eq(g_b1[0].price.exp, 8);
+    ck_assert_int_eq(g_b1[0].qty.mant, 1);
+    ck_assert_int_eq(g_b1[1].price.mant, 0);
+    ck_assert_int_eq(g_b1[1].qty.mant, 100000000LL);
+    ck_assert_int_eq(g_b1[1].qty.exp, 8);
+}
+END_TEST
+
+/* The fast decoder reads the end of a frame from a zero-padded copy of its
+ * last bytes (all of a frame shorter than that): frames of every length
+ * around that copy, and all their prefixes, from exactly-sized buffers. */
+START_TEST(test_bn_short_frames_decode_alike_at_every_length)
+{
+    bn_diff_t d = mkdiff(4);
+    char f[256], sym[48];
+    for (int k = 0; k < 3; k++) {
+        for (int sl = 1; sl <= 40; sl++) { /* 24.. are too long: refused */
+            for (int i = 0; i < sl; i++)
+                sym[i] = (char)('A' + i % 26);
+            sym[sl] = '\0';
+            int n;
+            if (k == 0)
+                n = snprintf(f, sizeof f, "{\"u\":7,\"s\":\"%s\",\"b\":\"1.00000000\",\"B\":\"2.1\","
+                                          "\"a\":\"3.00000000\",\"A\":\"4\"}", sym);
+            else if (k == 1)
+                n = snprintf(f, sizeof f, "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"%s\",\"U\":1,"
+                                          "\"u\":2,\"b\":[],\"a\":[[\"1.00000000\",\"2.00000000\"]]}",
+                             sym);
+            else
+                n = snprintf(f, sizeof f, "{\"e\":\"trade\",\"E\":1,\"s\":\"%s\",\"t\":0,\"p\":\"1\","
+                                          "\"q\":\"0.10000000\",\"T\":2,\"m\":false}", sym);
+            diff_or_fail(&d, f, (size_t)n);
+            ck_assert_int_eq(d.rc1, sl <= 23 ? 0 : CQ_EPARSE);
+            for (int len = 0; len < n; len++) {
+                diff_or_fail(&d, f, (size_t)len);
+                ck_assert_int_eq(d.rc1, CQ_EPARSE);
+            }
+        }
+    }
+}
+END_TEST
+
 START_TEST(test_bn_fuzz_corpus_replays_with_the_same_answer_from_both)
 {
     const char *dir = CQ_SOURCE_DIR "/fuzz/corpus/binance_md";
@@ -1310,6 +1510,9 @@ static Suite *suite(void)
     tcase_add_test(val, test_bn_ids_are_exact_to_64_bits_in_the_fast_decoder);
     tcase_add_test(val, test_bn_negative_zero_decimal_is_zero);
     tcase_add_test(val, test_bn_kind_names);
+    tcase_add_test(val, test_bn_level_decimals_of_every_width_decode_exactly);
+    tcase_add_test(val, test_bn_extreme_level_decimals_are_exact);
+    tcase_add_test(val, test_bn_whitespace_between_levels_decodes_like_none);
     suite_add_tcase(s, val);
 
     TCase *bad = tcase_create("hostile");
@@ -1338,6 +1541,8 @@ static Suite *suite(void)
     tcase_add_test(bad, test_bn_trailing_data_is_eparse_and_whitespace_is_not);
     tcase_add_test(bad, test_bn_top_level_must_be_an_object);
     tcase_add_test(bad, test_bn_empty_frame_is_eparse);
+    tcase_add_test(bad, test_bn_every_one_byte_change_to_a_binance_layout_gets_the_same_answer_from_both);
+    tcase_add_test(bad, test_bn_short_frames_decode_alike_at_every_length);
     tcase_add_test(bad, test_bn_null_arguments_are_einval);
     tcase_add_test(bad, test_bn_error_leaves_output_zeroed_and_kind_none);
     tcase_add_test(bad, test_bn_success_clears_the_why);

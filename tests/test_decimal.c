@@ -218,6 +218,98 @@ START_TEST(test_decimal_to_units_bad_arguments_are_einval)
 }
 END_TEST
 
+/* Check's ck_assert_* costs a system call even when it passes: the loops
+ * below only call ck_abort_msg on a failure. */
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            ck_abort_msg(__VA_ARGS__);                                                             \
+    } while (0)
+
+static const int64_t p10[19] = {1LL, 10LL, 100LL, 1000LL, 10000LL, 100000LL, 1000000LL,
+                                 10000000LL, 100000000LL, 1000000000LL, 10000000000LL,
+                                 100000000000LL, 1000000000000LL, 10000000000000LL,
+                                 100000000000000LL, 1000000000000000LL, 10000000000000000LL,
+                                 100000000000000000LL, 1000000000000000000LL};
+
+/* mant at exp, converted to scale = exp - k: the answer of '/' and '%'. */
+static void check_drop(int64_t mant, int32_t exp, int k)
+{
+    cq_decimal_t d = {mant, exp};
+    int64_t u = -7;
+    int rc = cq_decimal_to_units(d, exp - k, &u);
+    if (mant % p10[k] == 0)
+        CHECK(rc == 0 && u == mant / p10[k], "%lld at exp %d, scale %d: rc %d, %lld", (long long)mant,
+              exp, exp - k, rc, (long long)u);
+    else
+        CHECK(rc == CQ_ERANGE && u == -7, "%lld at exp %d, scale %d: rc %d, %lld", (long long)mant,
+              exp, exp - k, rc, (long long)u);
+}
+
+/* The common case (more fraction digits than the scale) divides by 10^k
+ * without a division instruction: every k, on multiples of 10^k up to
+ * 2^63 - 1 (where an inexact reciprocal would be off by one) and on their
+ * neighbours. */
+START_TEST(test_decimal_to_units_drops_zeros_exactly_for_every_power_of_ten)
+{
+    cq_rng_t rng = {0x70E5ULL};
+    for (int k = 1; k <= 18; k++) {
+        int64_t top = INT64_MAX / p10[k]; /* largest multiplier */
+        int64_t ms[] = {0, 1, 2, 9, 10, 11, top / 2, top - 1, top};
+        for (int exp = k; exp <= 18; exp++) {
+            for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+                if (ms[i] > top) /* 10 * 10^18 does not fit */
+                    continue;
+                int64_t n = ms[i] * p10[k];
+                check_drop(n, exp, k);
+                if (n < INT64_MAX)
+                    check_drop(n + 1, exp, k);
+                if (n > 0)
+                    check_drop(n - 1, exp, k);
+                if (INT64_MAX - n >= p10[k] - 1)
+                    check_drop(n + p10[k] - 1, exp, k);
+            }
+            check_drop(INT64_MAX, exp, k);
+        }
+        for (int i = 0; i < 20000; i++) {
+            uint64_t r = cq_rng_next(&rng);
+            /* multipliers of every magnitude, not only near top */
+            int64_t m = (int64_t)((r >> 1) % (uint64_t)(top + 1) >> cq_rng_below(&rng, 60));
+            int exp = k + (int)cq_rng_below(&rng, (unsigned)(19 - k));
+            check_drop(m * p10[k], exp, k);
+            int64_t off = (int64_t)(cq_rng_next(&rng) % (uint64_t)p10[k]);
+            if (INT64_MAX - m * p10[k] >= off)
+                check_drop(m * p10[k] + off, exp, k);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_decimal_to_units_same_fewer_and_negative_digits_keep_their_answers)
+{
+    cq_decimal_t d = {6183763, 2};
+    int64_t u;
+    ck_assert_int_eq(cq_decimal_to_units(d, 2, &u), 0); /* as many digits as the scale */
+    ck_assert_int_eq(u, 6183763);
+    ck_assert_int_eq(cq_decimal_to_units(d, 5, &u), 0); /* fewer: multiplied */
+    ck_assert_int_eq(u, 6183763000);
+    d = (cq_decimal_t){-6183763000000LL, 8}; /* negative: by '/' and '%' */
+    ck_assert_int_eq(cq_decimal_to_units(d, 2, &u), 0);
+    ck_assert_int_eq(u, -6183763);
+    d = (cq_decimal_t){-6183763000001LL, 8};
+    ck_assert_int_eq(cq_decimal_to_units(d, 2, &u), CQ_ERANGE);
+    d = (cq_decimal_t){INT64_MIN, 18};
+    ck_assert_int_eq(cq_decimal_to_units(d, 0, &u), CQ_ERANGE);
+    d = (cq_decimal_t){0, 18};
+    ck_assert_int_eq(cq_decimal_to_units(d, 0, &u), 0);
+    ck_assert_int_eq(u, 0);
+    d = (cq_decimal_t){1, 19}; /* out of range: EINVAL before any quick answer */
+    ck_assert_int_eq(cq_decimal_to_units(d, 2, &u), CQ_EINVAL);
+    d = (cq_decimal_t){100, 8};
+    ck_assert_int_eq(cq_decimal_to_units(d, -1, &u), CQ_EINVAL);
+}
+END_TEST
+
 /* parse -> units at the string's own precision -> format gives it back. */
 static void round_trip(const char *s, int32_t scale)
 {
@@ -347,6 +439,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_decimal_to_units_refuses_to_drop_a_nonzero_digit);
     tcase_add_test(tc, test_decimal_to_units_overflow_is_erange);
     tcase_add_test(tc, test_decimal_to_units_bad_arguments_are_einval);
+    tcase_add_test(tc, test_decimal_to_units_drops_zeros_exactly_for_every_power_of_ten);
+    tcase_add_test(tc, test_decimal_to_units_same_fewer_and_negative_digits_keep_their_answers);
     tcase_add_test(tc, test_decimal_round_trips_tiny_and_large_values);
     tcase_add_test(tc, test_decimal_format_pads_to_the_scale);
     tcase_add_test(tc, test_decimal_format_int64_extremes);

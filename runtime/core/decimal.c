@@ -9,6 +9,7 @@
  */
 #include <stdbool.h>
 
+#include "core/decimal_div.h"
 #include "cquant/decimal.h"
 #include "cquant/error.h"
 
@@ -97,7 +98,9 @@ int cq_decimal_to_units(cq_decimal_t d, int32_t scale, int64_t *out)
 {
     if (!out || scale < 0 || scale > CQ_DECIMAL_MAX_EXP || d.exp < 0 || d.exp > CQ_DECIMAL_MAX_EXP)
         return CQ_EINVAL;
-    if (d.exp >= scale) {
+    if (dec_units_quick_case(d, scale))
+        return dec_units_quick(d, scale, out);
+    if (d.exp >= scale) { /* negative */
         int64_t div = pow10_i64[d.exp - scale];
         if (d.mant % div != 0)
             return CQ_ERANGE;

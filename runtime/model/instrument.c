@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/decimal_div.h"
 #include "cquant/error.h"
 #include "cquant/instrument.h"
 
@@ -70,7 +71,9 @@ int cq_instrument_init(cq_instrument_t *out, const char *symbol, const char *ven
     return 0;
 }
 
-static int to_grid(cq_decimal_t d, int32_t precision, int64_t unit, int64_t *out)
+/* Kept out of line so that the quick cases below need no stack frame. */
+static __attribute__((noinline)) int to_grid(cq_decimal_t d, int32_t precision, int64_t unit,
+                                             int64_t *out)
 {
     if (d.mant < 0)
         return CQ_EINVAL;
@@ -84,10 +87,17 @@ static int to_grid(cq_decimal_t d, int32_t precision, int64_t unit, int64_t *out
     return 0;
 }
 
+/* Every book level goes through these two. The usual case is answered
+ * inline: a tick or step of one unit of its precision ("0.01", not "0.05")
+ * and a wire decimal with at least as many fraction digits as that
+ * precision, which is then one exact division by a power of ten, or none
+ * (core/decimal_div.h). */
 int cq_instrument_ticks(const cq_instrument_t *spec, cq_decimal_t price, int64_t *ticks)
 {
     if (!spec || !ticks)
         return CQ_EINVAL;
+    if (spec->tick_units == 1 && dec_units_quick_case(price, spec->price_precision))
+        return dec_units_quick(price, spec->price_precision, ticks);
     return to_grid(price, spec->price_precision, spec->tick_units, ticks);
 }
 
@@ -95,6 +105,8 @@ int cq_instrument_steps(const cq_instrument_t *spec, cq_decimal_t qty, int64_t *
 {
     if (!spec || !steps)
         return CQ_EINVAL;
+    if (spec->step_units == 1 && dec_units_quick_case(qty, spec->size_precision))
+        return dec_units_quick(qty, spec->size_precision, steps);
     return to_grid(qty, spec->size_precision, spec->step_units, steps);
 }
 

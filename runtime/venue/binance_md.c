@@ -2,11 +2,17 @@
  * binance_md.c - the hot-path decoder of Binance Spot market-data frames.
  *
  * A small scanner for exactly the shapes in binance_md.h. It owns nothing:
- * it reads [buf, buf+len) once, writes the caller's struct and level arrays,
- * and never allocates, never reads past len, never needs a NUL.
+ * it reads [buf, buf+len), writes the caller's struct and level arrays, and
+ * never allocates, never reads outside [buf, buf+len), never needs a NUL.
  *
  * How it stays both fast and strict:
- * - One pass. Every key is parsed by the JSON type of its value, whatever
+ * - A shortcut first (fast_decode): the frame exactly as Binance writes it,
+ *   same keys in the same order, no whitespace or escapes, matched byte for
+ *   byte and written out as it goes. It succeeds only where the general pass
+ *   would succeed with the same output, and gives up on anything else,
+ *   errors included; the general pass then starts over and decides. Level
+ *   arrays are read a level at a time (SSE2 on x86-64).
+ * - The general pass is one pass. Every key is parsed by the JSON type of its value, whatever
  *   the event turns out to be ("b" is a decimal string in a bookTicker, a
  *   level array in a depthUpdate), into a bag of slots. Problems with a
  *   value are recorded in its slot, not returned; only syntax errors stop
@@ -26,6 +32,7 @@
  * field of the wrong type, is rejected with a reason.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "cquant/binance_md.h"
@@ -33,10 +40,24 @@
 #include "cquant/error.h"
 #include "venue/binance_md_fields.h"
 
+/* Both can be set to 0 from outside: tests/test_binance_md_portable.c
+ * builds this file again without SSE2 to check the portable level path. */
+#ifndef BN_SWAR
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define BN_SWAR 1
 #else
 #define BN_SWAR 0
+#endif
+#endif
+#ifndef BN_SSE2
+#if defined(__SSE2__) && BN_SWAR
+#define BN_SSE2 1
+#else
+#define BN_SSE2 0
+#endif
+#endif
+#if BN_SSE2
+#include <emmintrin.h>
 #endif
 
 typedef const unsigned char uc_t;
@@ -73,6 +94,7 @@ typedef struct {
 
 typedef struct {
     uc_t *p, *end;
+    uc_t *start;               /* of the frame */
     const char *why;           /* syntax error reason */
     const cq_bn_levels_t *lv;
     int forced;                /* KIND_AUTO or the kind found by the pre-scan */
@@ -135,7 +157,7 @@ static int syn(scan_t *s, const char *why)
 /* --- SWAR digit helpers (little-endian: the first byte is the lowest) ---- */
 
 #if BN_SWAR
-static inline uint64_t load8(uc_t *p)
+static inline __attribute__((always_inline)) uint64_t load8(uc_t *p)
 {
     uint64_t v;
     memcpy(&v, p, 8);
@@ -144,7 +166,7 @@ static inline uint64_t load8(uc_t *p)
 
 /* Non-zero in every byte that is not '0'..'9'. A carry out of a byte >= 0xFA
  * can only spoil bytes after a non-digit, which no caller looks at. */
-static inline uint64_t nondigit_mask(uint64_t w)
+static inline __attribute__((always_inline)) uint64_t nondigit_mask(uint64_t w)
 {
     uint64_t hi = w & 0xF0F0F0F0F0F0F0F0ULL;
     uint64_t hi6 = (w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL;
@@ -154,7 +176,7 @@ static inline uint64_t nondigit_mask(uint64_t w)
 /* Non-zero (0x80) in every byte that needs a second look inside a string:
  * '"', '\\', a control character or a non-ASCII byte. The borrow of the
  * zero-byte test can only mark bytes after a true hit. */
-static inline uint64_t str_special_mask(uint64_t w)
+static inline __attribute__((always_inline)) uint64_t str_special_mask(uint64_t w)
 {
     const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
     uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
@@ -163,7 +185,7 @@ static inline uint64_t str_special_mask(uint64_t w)
 }
 
 /* Value of the first n (1..8) digit bytes of w. */
-static inline uint64_t digits_value(uint64_t w, unsigned n)
+static inline __attribute__((always_inline)) uint64_t digits_value(uint64_t w, unsigned n)
 {
     w -= 0x3030303030303030ULL;
     w <<= (8 - n) * 8; /* drop the bytes after the digits; zeros lead */
@@ -704,6 +726,210 @@ shape:
     return 0;
 }
 
+#if BN_SWAR
+/* The decimal "d+.dddddddd" (1..7 integer digits, 8 fraction digits) at a,
+ * just after its opening quote, with at least 17 readable bytes: its length
+ * up to the closing quote, or 0 for any other shape. read_dec() gives the
+ * same value, with no problem, for these bytes. */
+static inline __attribute__((always_inline)) unsigned dec8_at(uc_t *a, cq_decimal_t *d)
+{
+    uint64_t w1 = load8(a), m1 = nondigit_mask(w1);
+    /* m1 == 0 gives 7, and then a[7] is a digit, not '.' */
+    unsigned ni = (unsigned)__builtin_ctzll(m1 | (1ULL << 63)) >> 3;
+    if (ni == 0 || a[ni] != '.')
+        return 0;
+    uint64_t w2 = load8(a + ni + 1);
+    if (nondigit_mask(w2) != 0 || a[ni + 9] != '"')
+        return 0;
+    d->mant = (int64_t)(digits_value(w1, ni) * 100000000ULL + digits_value(w2, 8));
+    d->exp = 8;
+    return ni + 9;
+}
+
+/* Levels ["d+.dddddddd","d+.dddddddd"], a column (prices, quantities) at a
+ * time. In a column the number of integer digits rarely changes from one
+ * level to the next, so the previous level's count is expected (col_t) and
+ * checked rather than computed: where the next value starts then does not
+ * wait for this one's bytes, and consecutive levels overlap instead of
+ * forming one long chain of loads. When the expectation is wrong (a
+ * mispredicted branch) the true count is computed and replaces it; nothing
+ * is accepted that was not checked. */
+#if BN_SSE2
+/* x86-64: each decimal is one 16-byte load that ends with its 8 fraction
+ * digits, checked with one compare of a digit mask; a level's four 8-digit
+ * groups are then converted together. */
+typedef struct {
+    unsigned ni;    /* integer digits expected */
+    unsigned dmask; /* where the digits are among the 16 bytes loaded */
+    __m128i keep;   /* the same, as a byte mask */
+} col_t;
+
+static void col_set(col_t *c, unsigned ni)
+{
+    /* Loaded from a + ni - 7: the integer digits are bytes 7-ni..6, the
+     * '.' byte 7, the fraction digits bytes 8..15. */
+    uint64_t lo = ((1ULL << (8 * ni)) - 1) << (8 * (7 - ni));
+    c->ni = ni;
+    c->dmask = (((1u << ni) - 1) << (7 - ni)) | 0xFF00u;
+    c->keep = _mm_set_epi64x(-1, (long long)lo);
+}
+
+static inline void col_init(col_t *c)
+{
+    col_set(c, 5);
+}
+
+/* At a, after the opening quote, with 6 readable bytes before a and 17
+ * from it: the length up to the closing quote, or 0 for another shape. *v
+ * gets the digits (0..9 a byte): the integer part times ten in the low 8
+ * bytes, the fraction in the high 8. */
+static inline __attribute__((always_inline)) unsigned dec8_col(uc_t *a, col_t *c, __m128i *v)
+{
+    const __m128i zero_ch = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+    for (;;) {
+        unsigned ni = c->ni;
+        __m128i x = _mm_sub_epi8(_mm_loadu_si128((const __m128i *)(a + ni - 7)), zero_ch);
+        unsigned dig = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(x, nine), x));
+        if (__builtin_expect((dig & c->dmask) == c->dmask && a[ni] == '.', 1)) {
+            if (a[ni + 9] != '"')
+                return 0;
+            *v = _mm_and_si128(x, c->keep);
+            return ni + 9;
+        }
+        uint64_t m1 = nondigit_mask(load8(a));
+        unsigned n = (unsigned)__builtin_ctzll(m1 | (1ULL << 63)) >> 3;
+        if (n == 0 || n == ni || a[n] != '.')
+            return 0;
+        col_set(c, n);
+    }
+}
+
+/* The two decimals of a level from dec8_col()'s digits, exp 8. */
+static inline __attribute__((always_inline)) void level_store(cq_bn_level_t *lv, __m128i pv,
+                                                              __m128i qv)
+{
+    const __m128i z = _mm_setzero_si128();
+    const __m128i m10 = _mm_set1_epi32(0x0001000A);   /* pairs of digits (10, 1) */
+    const __m128i m100 = _mm_set1_epi32(0x00010064);  /* (100, 1) */
+    const __m128i m10k = _mm_set1_epi32(0x00012710);  /* (10000, 1) */
+    __m128i p = _mm_packs_epi32(_mm_madd_epi16(_mm_unpacklo_epi8(pv, z), m10),
+                                _mm_madd_epi16(_mm_unpackhi_epi8(pv, z), m10));
+    __m128i q = _mm_packs_epi32(_mm_madd_epi16(_mm_unpacklo_epi8(qv, z), m10),
+                                _mm_madd_epi16(_mm_unpackhi_epi8(qv, z), m10));
+    /* 4-digit groups, then the four 8-digit ones: p int, p frac, q int, q frac */
+    __m128i r = _mm_packs_epi32(_mm_madd_epi16(p, m100), _mm_madd_epi16(q, m100));
+    r = _mm_madd_epi16(r, m10k);
+    /* (10 * int) * 10^7 + frac, as two 64-bit mantissas */
+    __m128i mant = _mm_add_epi64(_mm_mul_epu32(r, _mm_set1_epi64x(10000000)),
+                                 _mm_srli_epi64(r, 32));
+    const __m128i exp8 = _mm_set1_epi64x(8);
+    _mm_storeu_si128((__m128i *)&lv->price, _mm_unpacklo_epi64(mant, exp8));
+    _mm_storeu_si128((__m128i *)&lv->qty, _mm_unpackhi_epi64(mant, exp8));
+}
+
+_Static_assert(sizeof(cq_decimal_t) == 16 && offsetof(cq_decimal_t, exp) == 8 &&
+                   offsetof(cq_bn_level_t, qty) == 16,
+               "level_store writes {mant, exp, padding} 16 bytes at a time");
+
+/* The level at p (its '['), with 4 readable bytes before p and 40 from it:
+ * its length up to and with the closing ']', or 0 for another shape. The
+ * same bytes through read_level() give the same level with no problem. */
+static inline __attribute__((always_inline)) unsigned level_at(uc_t *p, col_t *cp, col_t *cq,
+                                                               cq_bn_level_t *lv)
+{
+    __m128i pv, qv;
+    if (p[0] != '[' || p[1] != '"')
+        return 0;
+    unsigned lp = dec8_col(p + 2, cp, &pv);
+    if (lp == 0 || p[lp + 3] != ',' || p[lp + 4] != '"')
+        return 0;
+    uc_t *b = p + lp + 5;
+    unsigned lq = dec8_col(b, cq, &qv);
+    if (lq == 0 || b[lq + 1] != ']')
+        return 0;
+    level_store(lv, pv, qv);
+    return lp + lq + 7;
+}
+#else
+/* Elsewhere: the same with 8-byte words. */
+typedef struct {
+    unsigned ni; /* integer digits expected */
+} col_t;
+
+static inline void col_init(col_t *c)
+{
+    c->ni = 5;
+}
+
+static inline __attribute__((always_inline)) unsigned dec8_col(uc_t *a, col_t *c, cq_decimal_t *d)
+{
+    uint64_t w1 = load8(a), m1 = nondigit_mask(w1);
+    unsigned ni = c->ni;
+    if (__builtin_expect((m1 & ((1ULL << (8 * ni)) - 1)) != 0 || a[ni] != '.', 0)) {
+        ni = (unsigned)__builtin_ctzll(m1 | (1ULL << 63)) >> 3;
+        if (ni == 0 || a[ni] != '.')
+            return 0;
+        c->ni = ni;
+    }
+    uint64_t w2 = load8(a + ni + 1);
+    if (nondigit_mask(w2) != 0 || a[ni + 9] != '"')
+        return 0;
+    d->mant = (int64_t)(digits_value(w1, ni) * 100000000ULL + digits_value(w2, 8));
+    d->exp = 8;
+    return ni + 9;
+}
+
+static inline __attribute__((always_inline)) unsigned level_at(uc_t *p, col_t *cp, col_t *cq,
+                                                               cq_bn_level_t *lv)
+{
+    if (p[0] != '[' || p[1] != '"')
+        return 0;
+    unsigned lp = dec8_col(p + 2, cp, &lv->price);
+    if (lp == 0 || p[lp + 3] != ',' || p[lp + 4] != '"')
+        return 0;
+    uc_t *b = p + lp + 5;
+    unsigned lq = dec8_col(b, cq, &lv->qty);
+    if (lq == 0 || b[lq + 1] != ']')
+        return 0;
+    return lp + lq + 7;
+}
+#endif
+
+/* Levels of level_at()'s shape, each followed by ',' or ']' with no
+ * whitespace, parsed with the position in a register. Stops at the start
+ * of the first level of another shape, where the general loop takes over.
+ * Returns true when it consumed the array's closing ']'. */
+static inline __attribute__((always_inline)) bool levels_fast(scan_t *s, cq_bn_level_t *buf,
+                                                               uint32_t cap, uint32_t *np)
+{
+    uc_t *p = s->p, *end = s->end;
+    uint32_t n = *np;
+    col_t cp, cq;
+    bool closed = false;
+    if (p - s->start < 4)
+        return false;
+    col_init(&cp);
+    col_init(&cq);
+    while (n < cap && end - p >= 40) {
+        unsigned len = level_at(p, &cp, &cq, &buf[n]);
+        if (len == 0)
+            break;
+        unsigned c = p[len];
+        if (c != ',' && c != ']')
+            break;
+        p += len + 1;
+        n++;
+        if (c == ']') {
+            closed = true;
+            break;
+        }
+    }
+    s->p = p;
+    *np = n;
+    return closed;
+}
+#endif
+
 /* At '[' (depth of the array). After the first problem the rest is only
  * validated; levels past cap are BN_P_FULL. */
 static int read_levels(scan_t *s, slot_t *sl, cq_bn_level_t *buf, uint32_t cap, int depth)
@@ -719,6 +945,15 @@ static int read_levels(scan_t *s, slot_t *sl, cq_bn_level_t *buf, uint32_t cap, 
     }
     for (;;) {
         int r;
+#if BN_SWAR
+        if (!sl->prob) {
+            if (levels_fast(s, buf, cap, &n)) {
+                sl->v.n = n;
+                return 0;
+            }
+            skip_ws(s); /* it may have stopped after a ',' */
+        }
+#endif
         if (sl->prob) {
             r = skip_value(s, depth + 1);
         } else if (n >= cap) {
@@ -1309,6 +1544,392 @@ static int finish(const bag_t *g, const env_t *env, cq_bn_md_t *out, const char 
     return 0;
 }
 
+/* Zero the output with plain 32-byte stores: for this size gcc turns a
+ * memset (or a struct copy) into "rep stos", whose start-up alone cost ~10%
+ * of a bookTicker decode. The empty asm keeps the loop from being turned
+ * back into that. */
+_Static_assert(sizeof(cq_bn_md_t) % 32 == 0, "zero_md stores 32 bytes at a time");
+static inline void zero_md(cq_bn_md_t *out)
+{
+    static const unsigned char z[32];
+    unsigned char *p = (unsigned char *)out;
+    for (size_t i = 0; i < sizeof *out; i += 32) {
+        memcpy(p + i, z, 32);
+        __asm__ volatile("" : : "r"(p) : "memory");
+    }
+}
+
+/* --- the fast path: frames laid out exactly as Binance writes them ------------ */
+
+/* Binance writes each kind with the same keys in the same order, without
+ * whitespace or escapes. fast_decode() matches that layout byte for byte
+ * and writes the output as it goes: no bag, no key dispatch, nothing left
+ * to check at the end. It succeeds only on frames that the general pass
+ * accepts with the same output, and gives up (false) on anything else:
+ * another key order, another key, whitespace, an escape, a number or a
+ * decimal of another form, any value the general pass would find a
+ * problem with. The general pass then decodes the frame from its start and
+ * decides everything, errors and their order included: the contract is
+ * the general pass's alone, this is a shortcut to its answer.
+ *
+ * Why a match gives the general pass's answer: what it matches is strict
+ * JSON by construction (literal punctuation, strings of printable ASCII
+ * without escapes, integers without a leading zero, true and false, levels
+ * of two such strings), nested at most 4 deep; the envelope has one
+ * "stream" string and one "data" object; each field of the kind appears
+ * once with its JSON type, and every value is checked for what the general
+ * pass would report (range, symbol length and characters, capacity). The
+ * only other key allowed is a trade's "M", which the general pass skips. */
+
+#if BN_SWAR
+enum {
+    FT_ROOM = 64,          /* no key and value read more than this from the key */
+    FT_TAIL_END = FT_ROOM + 8
+};
+
+/* The first n (<= 8) bytes of a literal as a little-endian word: a
+ * constant once inlined (memcpy into a word went through the stack). */
+static inline __attribute__((always_inline)) uint64_t lit_word(const char *lit, size_t n)
+{
+#define LB(i) ((i) < n ? (uint64_t)(unsigned char)lit[i] << (8 * (i)) : 0)
+    return LB(0) | LB(1) | LB(2) | LB(3) | LB(4) | LB(5) | LB(6) | LB(7);
+#undef LB
+}
+
+/* p[0..n) == lit, n <= 16, with 16 readable bytes at p: two compares. */
+static inline __attribute__((always_inline)) bool lit_eq(uc_t *p, const char *lit, size_t n)
+{
+    uint64_t x = (load8(p) ^ lit_word(lit, n)) & (n >= 8 ? ~0ULL : (1ULL << (8 * n)) - 1);
+    if (n > 8)
+        x |= (load8(p + 8) ^ lit_word(lit + 8, n - 8)) &
+             (n >= 16 ? ~0ULL : (1ULL << (8 * (n - 8))) - 1);
+    return x == 0;
+}
+
+/* The position's bounds, kept in registers: nothing takes the address of
+ * this struct beyond always-inline helpers. */
+typedef struct {
+    uc_t *start, *end;  /* the frame's, then the tail copy's once in it */
+    bool in_tail;
+    unsigned char *tail; /* FT_TAIL_END + FT_ROOM bytes */
+} ft_t;
+
+/* The frame's last FT_TAIL_END bytes (all of a shorter frame, after zeros)
+ * to tail, then FT_ROOM zeros: steps near the end read there instead of
+ * past the frame. Zeros match no byte any step looks for, so a value cut
+ * by the end of the frame makes its step give up. Steps start at least 8
+ * bytes in (level_at() looks back 4). Returns where p is in tail. */
+static __attribute__((noinline)) uc_t *ft_pad(unsigned char *tail, uc_t *start, uc_t *end,
+                                              uc_t *p)
+{
+    /* The usual frame is long enough for fixed-size copies; memset would
+     * be "rep stos" here, whose start-up costs more than the stores. */
+    size_t len = (size_t)(end - start);
+    uc_t *from = end - (len < FT_TAIL_END ? len : FT_TAIL_END);
+    unsigned char *to = tail + FT_TAIL_END - (end - from);
+    if (len >= FT_TAIL_END) {
+        memcpy(tail, from, FT_TAIL_END);
+        memset(tail + FT_TAIL_END, 0, FT_ROOM);
+    } else {
+        memset(tail, 0, FT_TAIL_END + FT_ROOM);
+        memcpy(to, from, len);
+    }
+    return to + (p - from);
+}
+
+/* Where the step starting at p may read FT_ROOM bytes. */
+static inline __attribute__((always_inline)) uc_t *ft_room(ft_t *t, uc_t *p)
+{
+    if (__builtin_expect(t->end - p >= FT_ROOM, 1) || t->in_tail)
+        return p;
+    p = ft_pad(t->tail, t->start, t->end, p);
+    t->in_tail = true;
+    t->end = t->tail + FT_TAIL_END;
+    return p;
+}
+
+/* A key (or other literal) of at most 8 bytes, where the step starting at
+ * p may read FT_ROOM bytes: the value steps below come right after it and
+ * read at most FT_ROOM - 8 bytes from where they start (ft_levels() makes
+ * room again for each level), so one check serves the key and its value. */
+static inline __attribute__((always_inline)) uc_t *ft_lit(ft_t *t, uc_t *p, const char *lit,
+                                                          size_t n)
+{
+    p = ft_room(t, p);
+    return lit_eq(p, lit, n) ? p + n : NULL;
+}
+
+/* A plain integer of 1..19 digits without a leading zero, at most max:
+ * what read_uint() takes without a problem (20 digits may not fit). */
+static inline __attribute__((always_inline)) uc_t *ft_uint(ft_t *t, uc_t *p, uint64_t max,
+                                                           uint64_t *v)
+{
+    uint64_t w1 = load8(p), m1 = nondigit_mask(w1), x;
+    unsigned n;
+    if (m1) {
+        n = (unsigned)__builtin_ctzll(m1) >> 3;
+        if (n == 0)
+            return NULL;
+        x = digits_value(w1, n);
+    } else {
+        uint64_t w2 = load8(p + 8), m2 = nondigit_mask(w2);
+        x = digits_value(w1, 8);
+        if (m2) {
+            unsigned n2 = (unsigned)__builtin_ctzll(m2) >> 3;
+            n = 8 + n2;
+            if (n2)
+                x = x * pow10_u64[n2] + digits_value(w2, n2);
+        } else {
+            uint64_t w3 = load8(p + 16), m3 = nondigit_mask(w3);
+            if (m3 == 0)
+                return NULL;
+            unsigned n3 = (unsigned)__builtin_ctzll(m3) >> 3;
+            if (n3 > 3)
+                return NULL;
+            x = x * 100000000ULL + digits_value(w2, 8);
+            n = 16 + n3;
+            if (n3)
+                x = x * pow10_u64[n3] + digits_value(w3, n3);
+        }
+    }
+    if ((*p == '0' && n > 1) || x > max)
+        return NULL;
+    *v = x;
+    return p + n;
+}
+
+/* Non-zero (0x80) in every byte that is DEL (0x7F); see str_special_mask. */
+static inline __attribute__((always_inline)) uint64_t del_mask(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL;
+    uint64_t d = w ^ (ones * 0x7F);
+    return (d - ones) & ~d & (ones * 0x80);
+}
+
+/* At '"': a symbol of 1..23 printable ASCII bytes, copied to sym[24] with
+ * NULs after it (read_text() would accept it as is). */
+static inline __attribute__((always_inline)) uc_t *ft_symbol(ft_t *t, uc_t *p, char *sym)
+{
+    if (*p != '"')
+        return NULL;
+    p++;
+    uint64_t w[3];
+    unsigned n = 24;
+    for (unsigned i = 0; i < 3; i++) {
+        w[i] = load8(p + 8 * i);
+        uint64_t m = str_special_mask(w[i]) | del_mask(w[i]);
+        if (m) {
+            n = 8 * i + ((unsigned)__builtin_ctzll(m) >> 3);
+            break;
+        }
+    }
+    if (n == 0 || n > CQ_BN_SYMBOL_MAX - 1 || p[n] != '"')
+        return NULL;
+    for (unsigned i = 0; i < 3; i++) {
+        unsigned keep = n > 8 * i ? n - 8 * i : 0;
+        uint64_t v = keep >= 8 ? w[i] : w[i] & ((1ULL << (8 * keep)) - 1);
+        memcpy(sym + 8 * i, &v, 8);
+    }
+    return p + n + 1;
+}
+
+/* At '"': any string without escapes, control or non-ASCII bytes. */
+static inline __attribute__((always_inline)) uc_t *ft_string(ft_t *t, uc_t *p)
+{
+    if (*p != '"')
+        return NULL;
+    uc_t *q = p + 1, *end = t->end;
+    for (; end - q >= 8; q += 8) {
+        uint64_t m = str_special_mask(load8(q));
+        if (m) {
+            q += __builtin_ctzll(m) >> 3;
+            return *q == '"' ? q + 1 : NULL;
+        }
+    }
+    while (q < end && str_plain[*q])
+        q++;
+    return q < end && *q == '"' ? q + 1 : NULL;
+}
+
+/* A decimal of another shape than dec8_at()'s, by read_dec(). */
+static __attribute__((noinline)) uc_t *ft_dec_other(uc_t *p, uc_t *end, cq_decimal_t *d)
+{
+    scan_t s = {.p = p, .end = end};
+    uint8_t prob;
+    if (read_dec(&s, d, &prob) != 0 || prob != 0)
+        return NULL;
+    return s.p;
+}
+
+/* At '"': a decimal string without a problem. */
+static inline __attribute__((always_inline)) uc_t *ft_dec(ft_t *t, uc_t *p, cq_decimal_t *d)
+{
+    if (*p != '"')
+        return NULL;
+    unsigned n = dec8_at(p + 1, d);
+    return n ? p + n + 2 : ft_dec_other(p, t->end, d);
+}
+
+static inline __attribute__((always_inline)) uc_t *ft_bool(ft_t *t, uc_t *p, int32_t *b)
+{
+    if (lit_eq(p, "true", 4)) {
+        *b = 1;
+        return p + 4;
+    }
+    if (lit_eq(p, "false", 5)) {
+        *b = 0;
+        return p + 5;
+    }
+    return NULL;
+}
+
+/* At '[': levels of level_at()'s shape, at most cap. */
+static inline __attribute__((always_inline)) uc_t *ft_levels(ft_t *t, uc_t *p,
+                                                             cq_bn_level_t *buf, uint32_t cap,
+                                                             uint32_t *np, col_t *cp, col_t *cq)
+{
+    if (*p != '[')
+        return NULL;
+    if (p[1] == ']') {
+        *np = 0;
+        return p + 2;
+    }
+    p++;
+    uint32_t n = 0;
+    for (;;) {
+        p = ft_room(t, p);
+        if (n >= cap)
+            return NULL;
+        unsigned len = level_at(p, cp, cq, &buf[n]);
+        if (len == 0)
+            return NULL;
+        n++;
+        unsigned c = p[len];
+        p += len + 1;
+        if (c == ']')
+            break;
+        if (c != ',')
+            return NULL;
+    }
+    *np = n;
+    return p;
+}
+
+#define FT(step)                                                                                   \
+    do {                                                                                           \
+        if ((p = (step)) == NULL)                                                                  \
+            return false;                                                                          \
+    } while (0)
+
+static bool fast_decode(const char *buf, size_t len, cq_bn_md_t *out, const cq_bn_levels_t *lv)
+{
+    unsigned char tail[FT_TAIL_END + FT_ROOM];
+    ft_t t = {(uc_t *)buf, (uc_t *)buf + len, false, tail};
+    for (size_t off = 64; off < len && off < 2048; off += 64)
+        __builtin_prefetch(buf + off);
+    uc_t *p = ft_room(&t, t.start);
+    uint64_t u;
+    bool env = lit_eq(p, "{\"stream\":", 10);
+    if (env) {
+        FT(ft_string(&t, p + 10));
+        FT(ft_lit(&t, p, ",\"data\":", 8));
+    }
+    p = ft_room(&t, p);
+    int kind;
+    if (lit_eq(p, "{\"e\":\"", 6)) {
+        p += 6;
+        if (lit_eq(p, "depthUpdate\",", 13)) {
+            kind = CQ_BN_DEPTH;
+            p += 13;
+        } else if (lit_eq(p, "trade\",", 7)) {
+            kind = CQ_BN_TRADE;
+            p += 7;
+        } else if (lit_eq(p, "aggTrade\",", 10)) {
+            kind = CQ_BN_AGG_TRADE;
+            p += 10;
+        } else {
+            return false;
+        }
+        FT(ft_lit(&t, p, "\"E\":", 4));
+        FT(ft_uint(&t, p, (uint64_t)CQ_BN_MAX_MS, &u));
+        out->event_ms = (int64_t)u;
+        out->event_ns = (int64_t)u * 1000000;
+    } else if (lit_eq(p, "{\"u\":", 5)) {
+        kind = CQ_BN_BOOK_TICKER;
+        FT(ft_uint(&t, p + 5, UINT64_MAX, &out->last_update_id));
+    } else {
+        return false;
+    }
+    FT(ft_lit(&t, p, ",\"s\":", 5));
+    FT(ft_symbol(&t, p, out->symbol));
+    switch (kind) {
+    case CQ_BN_DEPTH: {
+        cq_bn_level_t *b = lv ? lv->bids : NULL, *a = lv ? lv->asks : NULL;
+        col_t cp, cq;
+        col_init(&cp);
+        col_init(&cq);
+        FT(ft_lit(&t, p, ",\"U\":", 5));
+        FT(ft_uint(&t, p, UINT64_MAX, &out->first_update_id));
+        FT(ft_lit(&t, p, ",\"u\":", 5));
+        FT(ft_uint(&t, p, UINT64_MAX, &out->last_update_id));
+        FT(ft_lit(&t, p, ",\"b\":", 5));
+        FT(ft_levels(&t, p, b, b ? lv->bids_cap : 0, &out->n_bids, &cp, &cq));
+        FT(ft_lit(&t, p, ",\"a\":", 5));
+        FT(ft_levels(&t, p, a, a ? lv->asks_cap : 0, &out->n_asks, &cp, &cq));
+        break;
+    }
+    case CQ_BN_BOOK_TICKER:
+        FT(ft_lit(&t, p, ",\"b\":", 5));
+        FT(ft_dec(&t, p, &out->bid_price));
+        FT(ft_lit(&t, p, ",\"B\":", 5));
+        FT(ft_dec(&t, p, &out->bid_qty));
+        FT(ft_lit(&t, p, ",\"a\":", 5));
+        FT(ft_dec(&t, p, &out->ask_price));
+        FT(ft_lit(&t, p, ",\"A\":", 5));
+        FT(ft_dec(&t, p, &out->ask_qty));
+        break;
+    default: /* trade, aggTrade */
+        if (kind == CQ_BN_TRADE) {
+            FT(ft_lit(&t, p, ",\"t\":", 5));
+            FT(ft_uint(&t, p, UINT64_MAX, &out->trade_id));
+        } else {
+            FT(ft_lit(&t, p, ",\"a\":", 5));
+            FT(ft_uint(&t, p, UINT64_MAX, &out->trade_id));
+        }
+        FT(ft_lit(&t, p, ",\"p\":", 5));
+        FT(ft_dec(&t, p, &out->price));
+        FT(ft_lit(&t, p, ",\"q\":", 5));
+        FT(ft_dec(&t, p, &out->qty));
+        if (kind == CQ_BN_AGG_TRADE) {
+            FT(ft_lit(&t, p, ",\"f\":", 5));
+            FT(ft_uint(&t, p, UINT64_MAX, &out->first_trade_id));
+            FT(ft_lit(&t, p, ",\"l\":", 5));
+            FT(ft_uint(&t, p, UINT64_MAX, &out->last_trade_id));
+        }
+        FT(ft_lit(&t, p, ",\"T\":", 5));
+        FT(ft_uint(&t, p, (uint64_t)CQ_BN_MAX_MS, &u));
+        out->trade_ms = (int64_t)u;
+        FT(ft_lit(&t, p, ",\"m\":", 5));
+        FT(ft_bool(&t, p, &out->buyer_is_maker));
+        p = ft_room(&t, p);
+        if (lit_eq(p, ",\"M\":", 5)) {
+            int32_t ignored;
+            FT(ft_bool(&t, p + 5, &ignored));
+        }
+        break;
+    }
+    FT(ft_lit(&t, p, "}", 1));
+    if (env)
+        FT(ft_lit(&t, p, "}", 1));
+    if (p != t.end)
+        return false;
+    out->kind = kind;
+    out->flags = env ? CQ_BN_F_ENVELOPE : 0;
+    return true;
+}
+#undef FT
+#endif
+
 static int decode(const char *buf, size_t len, cq_bn_md_t *out, const cq_bn_levels_t *lv,
                   const char **why)
 {
@@ -1316,7 +1937,12 @@ static int decode(const char *buf, size_t len, cq_bn_md_t *out, const cq_bn_leve
         *why = "frame too long";
         return CQ_ETOOLONG;
     }
-    scan_t s = {.p = (uc_t *)buf, .end = (uc_t *)buf + len, .lv = lv};
+#if BN_SWAR
+    if (fast_decode(buf, len, out, lv))
+        return 0;
+    zero_md(out);
+#endif
+    scan_t s = {.p = (uc_t *)buf, .end = (uc_t *)buf + len, .start = (uc_t *)buf, .lv = lv};
     bag_t g;
     env_t env;
     bool envelope = false;
@@ -1347,21 +1973,6 @@ static int decode(const char *buf, size_t len, cq_bn_md_t *out, const cq_bn_leve
         return r;
     }
     return finish(&g, envelope ? &env : NULL, out, why);
-}
-
-/* Zero the output with plain 32-byte stores: for this size gcc turns a
- * memset (or a struct copy) into "rep stos", whose start-up alone cost ~10%
- * of a bookTicker decode. The empty asm keeps the loop from being turned
- * back into that. */
-_Static_assert(sizeof(cq_bn_md_t) % 32 == 0, "zero_md stores 32 bytes at a time");
-static inline void zero_md(cq_bn_md_t *out)
-{
-    static const unsigned char z[32];
-    unsigned char *p = (unsigned char *)out;
-    for (size_t i = 0; i < sizeof *out; i += 32) {
-        memcpy(p + i, z, 32);
-        __asm__ volatile("" : : "r"(p) : "memory");
-    }
 }
 
 int cq_bn_decode(const char *buf, size_t len, cq_bn_md_t *out, const cq_bn_levels_t *lv,
