@@ -830,6 +830,14 @@ static cq_order_t *find_order(cq_exec_t *ex, const cq_exec_report_t *r)
     return o;
 }
 
+static void group_end(cq_exec_t *ex, const cq_fill_t *f)
+{
+    if (ex->jr.commit(ex->jr.user) < 0) {
+        ex->st.journal_errors++;
+        cq_logf(ex->log, CQ_LOG_ERROR, MOD, "journal: fill %s and its order change not recorded", f->trade_id);
+    }
+}
+
 static void on_fill(cq_exec_t *ex, cq_order_t *o, const cq_exec_report_t *r)
 {
     if (r->trade_id[0] && tids_has(ex, r->trade_id)) {
@@ -860,12 +868,16 @@ static void on_fill(cq_exec_t *ex, cq_order_t *o, const cq_exec_report_t *r)
         if (sp)
             snprintf(f.fee_asset, sizeof f.fee_asset, "%s", sp->quote);
     }
+    int grouped = 0;
     if (ex->jr.record_fill) {
+        grouped = ex->jr.begin && ex->jr.commit && ex->jr.begin(ex->jr.user) == 0;
         int jrc = ex->jr.record_fill(ex->jr.user, &f);
         if (jrc == CQ_EEXIST) {
             ex->st.duplicate_fills++;
             if (f.trade_id[0])
                 tids_add(ex, f.trade_id);
+            if (grouped)
+                group_end(ex, &f);
             return;
         }
         if (jrc < 0) {
@@ -888,6 +900,8 @@ static void on_fill(cq_exec_t *ex, cq_order_t *o, const cq_exec_report_t *r)
     chg.last_price = r->last_price;
     chg.fee = isfinite(r->fee) ? r->fee : 0;
     int rc = apply(ex, o, CQ_OE_FILL, &chg, NULL);
+    if (grouped)
+        group_end(ex, &f);
     if (rc < 0 && rc != CQ_ERANGE)
         cq_logf(ex->log, CQ_LOG_WARN, MOD, "fill %s of %s not applied to the order: %s", f.trade_id,
                 o->client_order_id, cq_strerror(rc));
@@ -1097,6 +1111,43 @@ int cq_exec_tick(cq_exec_t *ex, int64_t now)
             continue;
         query(ex, o, t, now);
     }
+    return 0;
+}
+
+/* ---- restart -------------------------------------------------------------- */
+
+/* The journal's open orders were put back in the cache by the io layer
+ * (cq_journal_restore_open); here they get tracking records. An order in
+ * flight when the previous process died may or may not have reached the
+ * venue, and its answer went to a dead process: it is queried now rather
+ * than after ack_timeout, so that its fate (STATUS, or NOT_FOUND toward the
+ * lost rule) arrives with the first reports. Open orders are left to
+ * cq_exec_reconcile, which compares them with the venue's listing. */
+int cq_exec_adopt_open(cq_exec_t *ex, int64_t now, size_t *count)
+{
+    if (count)
+        *count = 0;
+    if (!ex)
+        return CQ_EINVAL;
+    clock_to(ex, now);
+    cq_order_query_t q = {CQ_ORDERS_ALL, 0, 0};
+    long n = collect(ex, &q);
+    if (n < 0)
+        return (int)n;
+    size_t adopted = 0;
+    for (long i = 0; i < n; i++) {
+        cq_order_t *o = ex->scratch[i];
+        if (cq_order_status_is_closed(o->status) || track_find(ex, o))
+            continue;
+        track_t *t = track_new(ex, o, now);
+        if (!t)
+            return CQ_ENOMEM;
+        adopted++;
+        if (cq_order_status_is_inflight(o->status) || o->status == CQ_OS_INITIALIZED)
+            query(ex, o, t, now);
+    }
+    if (count)
+        *count = adopted;
     return 0;
 }
 
