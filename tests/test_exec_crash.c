@@ -355,6 +355,33 @@ START_TEST(test_exec_adopt_open_null_is_einval)
 }
 END_TEST
 
+START_TEST(test_exec_duplicate_older_than_the_trade_id_window_is_caught_by_the_journal)
+{
+    chain_t c;
+    ck_assert_int_eq(chain_open(&c, g_path), 0);
+    ck_assert_int_eq(chain_engine(&c, &c.jr), 0);
+    cq_order_t d = draft(&c, 1e6);
+    char id[40], tid[32];
+    ck_assert_int_eq(cq_exec_submit(c.ex, &d, T0, id), 0);
+    ck_assert_int_eq(cq_journal_begin(c.j), 0); /* one commit: speed only */
+    for (int i = 0; i < 4200; i++) {
+        snprintf(tid, sizeof tid, "W%d", i);
+        deliver_fill(&c, id, tid, 1, T0 + 1 + i);
+    }
+    ck_assert_int_eq(cq_journal_commit(c.j), 0);
+    const cq_order_t *o = cq_cache_order(c.cache, id);
+    ck_assert(o->filled_qty == 4200);
+    deliver_fill(&c, id, "W0", 1, T0 + 10000);    /* evicted from memory: the journal says EEXIST */
+    deliver_fill(&c, id, "W4199", 1, T0 + 10001); /* recent: memory */
+    ck_assert(o->filled_qty == 4200);
+    cq_exec_stats_t st;
+    cq_exec_stats(c.ex, &st);
+    ck_assert_uint_eq(st.duplicate_fills, 2);
+    ck_assert_uint_eq(st.fills, 4200);
+    chain_close(&c);
+}
+END_TEST
+
 /* ---- the crash test ---------------------------------------------------------
  * The child runs the whole chain on the shared journal file and writes a
  * message before and after every engine call that changes an order: BEGIN
@@ -731,6 +758,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_exec_journal_iface_null_is_einval);
     tcase_add_test(tc, test_exec_journal_submit_is_recorded_before_the_venue_call_with_journal_ids);
     tcase_add_test(tc, test_exec_journal_fill_and_its_order_change_are_recorded_together);
+    tcase_add_test(tc, test_exec_duplicate_older_than_the_trade_id_window_is_caught_by_the_journal);
     suite_add_tcase(s, tc);
     tc = tcase_create("restart");
     tcase_add_checked_fixture(tc, setup, NULL);
