@@ -219,7 +219,7 @@ static fx_t *fx_new(int64_t order_lat, int64_t report_lat, const cq_sim_faults_t
     f->wops = (cq_venue_ops_t){"WRAP", w_submit, w_cancel, w_modify, w_query, w_query_open, NULL};
     f->v = (cq_venue_t){&f->wops, f};
     f->j.seq = &f->seq;
-    cq_exec_journal_t jr = {&f->j, j_submit, j_event, j_fill, j_next_id};
+    cq_exec_journal_t jr = {&f->j, j_submit, j_event, j_fill, j_next_id, NULL, NULL};
     cq_exec_config_t ec = {100 * MS, 50 * MS, 3, T0};
     REQUIRE(cq_exec_create(&f->ex, f->bus, f->cache, f->risk, f->pf, &f->v, journal ? &jr : NULL, &ec,
                            &quiet) == 0);

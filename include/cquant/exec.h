@@ -68,6 +68,15 @@ typedef struct cq_exec_journal {
     /* A fresh client order id, unique across restarts: [A-Za-z0-9_-],
      * at most CQ_ORDER_ID_MAX characters, NUL-terminated. */
     int (*next_client_id)(void *user, char out[40]);
+    /* Optional grouping (both or neither): the engine brackets a fill's
+     * record_fill and the record_event of the change it causes, so that a
+     * crash never leaves the fill recorded without its effect on the order
+     * (after a restart the venue's copy of that fill would be refused as a
+     * duplicate and the order would never catch up). Nothing between them
+     * is durable before commit returns 0; the venue is not called between
+     * them. */
+    int (*begin)(void *user);
+    int (*commit)(void *user);
 } cq_exec_journal_t;
 
 typedef struct cq_exec_config {
@@ -164,6 +173,15 @@ void cq_exec_on_report(void *ex, const cq_exec_report_t *report);
 /* Timers: query orders in flight past the ack timeout. Call it from the
  * runtime's clock, every query_interval or more often. */
 int cq_exec_tick(cq_exec_t *ex, int64_t now);
+
+/* Restart: make the engine track the orders already in the cache that it
+ * did not place itself - normally the journal's open orders, just loaded
+ * with cq_journal_restore_open. Each one not closed and not yet tracked gets
+ * a tracking record (timeouts, the lost rule, reconciliation); those in
+ * flight (SUBMITTED, PENDING_CANCEL, PENDING_UPDATE) are queried at once.
+ * The number adopted goes to *count (may be NULL). Call it once after the
+ * restore and before cq_exec_reconcile. CQ_EINVAL, CQ_ENOMEM. */
+int cq_exec_adopt_open(cq_exec_t *ex, int64_t now, size_t *count);
 
 /* Bring the engine (cache, portfolio, journal) into agreement with the
  * venue's open orders (STATUS-like reports) and recent fills (FILL-like

@@ -40,6 +40,7 @@
 
 #include "cquant/cache.h"
 #include "cquant/event.h"
+#include "cquant/exec.h"
 #include "cquant/log.h"
 
 #define CQ_JOURNAL_SCHEMA_VERSION 1 /* PRAGMA user_version this build writes */
@@ -131,6 +132,19 @@ int cq_journal_rollback(cq_journal_t *j);
  * for readers). With checkpoint_pages = -1 the application calls this at
  * quiet moments; it blocks for the syncs. CQ_ESTATE inside a group. */
 int cq_journal_checkpoint(cq_journal_t *j);
+
+/* ---- the ExecutionEngine's journal ----------------------------------------
+ * Fills *out with this journal behind the engine's interface (exec.h), for
+ * cq_exec_create: record_submit -> cq_journal_record_submit, record_fill ->
+ * cq_journal_record_fill (CQ_EEXIST for a trade already booked, also one
+ * booked before a restart), next_client_id -> cq_journal_next_client_id,
+ * record_event -> cq_journal_record_event of the order's new state (no
+ * reason: the interface carries none), plus cq_journal_update_order in the
+ * same transaction when the change can have moved a mutable field (a fill:
+ * fees; a modify or a venue status that resized it: price, qty), so a
+ * restart loads the order as the engine last saw it. The journal must
+ * outlive the engine. CQ_EINVAL for NULL. */
+int cq_journal_exec_iface(cq_journal_t *j, cq_exec_journal_t *out);
 
 /* ---- reading back ----------------------------------------------------------- */
 

@@ -61,8 +61,10 @@ struct cq_exec {
 
     track_t *tracks;         /* open addressing by pointer; never deleted */
     size_t ntracks, captracks;
-    tid_t *tids;             /* trade id set */
+    tid_t *tids;             /* recent trade ids (TID_WINDOW of them) */
     size_t ntids, captids;
+    uint64_t *tid_ring;      /* their hashes, oldest at tid_head once full */
+    size_t tid_head;
     topics_t *topics;        /* by strategy handle; 0 = not interned */
     size_t ntopics;
     cq_order_t **scratch;
@@ -192,40 +194,79 @@ static void track_del(cq_exec_t *ex, track_t *t)
 
 /* ---- trade id set -------------------------------------------------------- */
 
-static int tids_grow(cq_exec_t *ex)
+/* A bounded window of the most recent trade ids, not every id of the
+ * engine's life: the set stays small enough to live in cache (the unbounded
+ * set was one cache miss per fill once it held hundreds of thousands). A
+ * duplicate older than TID_WINDOW fills is caught by the journal's
+ * CQ_EEXIST instead; without a journal such a late duplicate would be
+ * applied (docs/execution.md). Eviction is oldest first, through a ring of
+ * hashes; backward-shift deletion keeps the probing free of tombstones. */
+#define TID_WINDOW 4096
+#define TID_SLOTS (2 * TID_WINDOW)
+
+static int tids_init(cq_exec_t *ex)
 {
-    size_t cap = ex->captids ? ex->captids * 2 : 4096;
-    tid_t *t = calloc(cap, sizeof *t);
-    if (!t)
+    ex->tids = calloc(TID_SLOTS, sizeof *ex->tids);
+    ex->tid_ring = calloc(TID_WINDOW, sizeof *ex->tid_ring);
+    if (!ex->tids || !ex->tid_ring) {
+        free(ex->tids);
+        free(ex->tid_ring);
+        ex->tids = NULL;
+        ex->tid_ring = NULL;
         return CQ_ENOMEM;
-    for (size_t i = 0; i < ex->captids; i++) {
-        if (!ex->tids[i].h)
-            continue;
-        size_t j = ex->tids[i].h & (cap - 1);
-        while (t[j].h)
-            j = (j + 1) & (cap - 1);
-        t[j] = ex->tids[i];
     }
-    free(ex->tids);
-    ex->tids = t;
-    ex->captids = cap;
+    ex->captids = TID_SLOTS;
     return 0;
+}
+
+static void tids_evict(cq_exec_t *ex, uint64_t h)
+{
+    size_t mask = ex->captids - 1, i = h & mask;
+    while (ex->tids[i].h && ex->tids[i].h != h)
+        i = (i + 1) & mask;
+    if (!ex->tids[i].h)
+        return;
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!ex->tids[j].h)
+            break;
+        size_t k = ex->tids[j].h & mask;
+        int stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+        if (!stays) {
+            ex->tids[i] = ex->tids[j];
+            i = j;
+        }
+    }
+    ex->tids[i].h = 0;
+    ex->ntids--;
 }
 
 /* 1 if id was already present, 0 if added, CQ_ENOMEM. */
 static int tids_add(cq_exec_t *ex, const char *id)
 {
-    if ((ex->ntids + 1) * 2 > ex->captids && tids_grow(ex) < 0)
+    if (!ex->captids && tids_init(ex) < 0)
         return CQ_ENOMEM;
     uint64_t h = hash_bytes(id);
-    size_t j = h & (ex->captids - 1);
+    size_t mask = ex->captids - 1, j = h & mask;
     while (ex->tids[j].h) {
         if (ex->tids[j].h == h && strcmp(ex->tids[j].id, id) == 0)
             return 1;
-        j = (j + 1) & (ex->captids - 1);
+        j = (j + 1) & mask;
+    }
+    if (ex->ntids == TID_WINDOW) {
+        tids_evict(ex, ex->tid_ring[ex->tid_head]);
+        /* the eviction may have shifted the free slot: probe again */
+        j = h & mask;
+        while (ex->tids[j].h)
+            j = (j + 1) & mask;
     }
     ex->tids[j].h = h;
-    snprintf(ex->tids[j].id, sizeof ex->tids[j].id, "%s", id);
+    size_t n = strnlen(id, sizeof ex->tids[j].id - 1);
+    memcpy(ex->tids[j].id, id, n);
+    ex->tids[j].id[n] = '\0';
+    ex->tid_ring[ex->tid_head] = h;
+    ex->tid_head = (ex->tid_head + 1) % TID_WINDOW;
     ex->ntids++;
     return 0;
 }
@@ -444,7 +485,7 @@ int cq_exec_create(cq_exec_t **out, cq_bus_t *bus, cq_cache_t *cache, cq_risk_t 
     if (rc == 0)
         rc = tracks_grow(ex);
     if (rc == 0)
-        rc = tids_grow(ex);
+        rc = tids_init(ex);
     static const cq_request_fn fns[] = {ep_submit, ep_cancel, ep_modify, ep_cancel_all};
     size_t reg = 0;
     for (; rc == 0 && reg < 4; reg++) {
@@ -457,6 +498,7 @@ int cq_exec_create(cq_exec_t **out, cq_bus_t *bus, cq_cache_t *cache, cq_risk_t 
             cq_bus_deregister(bus, endpoints[i]);
         free(ex->tracks);
         free(ex->tids);
+        free(ex->tid_ring);
         free(ex);
         return rc;
     }
@@ -472,6 +514,7 @@ void cq_exec_destroy(cq_exec_t *ex)
         cq_bus_deregister(ex->bus, endpoints[i]);
     free(ex->tracks);
     free(ex->tids);
+    free(ex->tid_ring);
     free(ex->topics);
     free(ex->scratch);
     free(ex);
@@ -830,6 +873,14 @@ static cq_order_t *find_order(cq_exec_t *ex, const cq_exec_report_t *r)
     return o;
 }
 
+static void group_end(cq_exec_t *ex, const cq_fill_t *f)
+{
+    if (ex->jr.commit(ex->jr.user) < 0) {
+        ex->st.journal_errors++;
+        cq_logf(ex->log, CQ_LOG_ERROR, MOD, "journal: fill %s and its order change not recorded", f->trade_id);
+    }
+}
+
 static void on_fill(cq_exec_t *ex, cq_order_t *o, const cq_exec_report_t *r)
 {
     if (r->trade_id[0] && tids_has(ex, r->trade_id)) {
@@ -860,12 +911,16 @@ static void on_fill(cq_exec_t *ex, cq_order_t *o, const cq_exec_report_t *r)
         if (sp)
             snprintf(f.fee_asset, sizeof f.fee_asset, "%s", sp->quote);
     }
+    int grouped = 0;
     if (ex->jr.record_fill) {
+        grouped = ex->jr.begin && ex->jr.commit && ex->jr.begin(ex->jr.user) == 0;
         int jrc = ex->jr.record_fill(ex->jr.user, &f);
         if (jrc == CQ_EEXIST) {
             ex->st.duplicate_fills++;
             if (f.trade_id[0])
                 tids_add(ex, f.trade_id);
+            if (grouped)
+                group_end(ex, &f);
             return;
         }
         if (jrc < 0) {
@@ -888,6 +943,8 @@ static void on_fill(cq_exec_t *ex, cq_order_t *o, const cq_exec_report_t *r)
     chg.last_price = r->last_price;
     chg.fee = isfinite(r->fee) ? r->fee : 0;
     int rc = apply(ex, o, CQ_OE_FILL, &chg, NULL);
+    if (grouped)
+        group_end(ex, &f);
     if (rc < 0 && rc != CQ_ERANGE)
         cq_logf(ex->log, CQ_LOG_WARN, MOD, "fill %s of %s not applied to the order: %s", f.trade_id,
                 o->client_order_id, cq_strerror(rc));
@@ -1097,6 +1154,43 @@ int cq_exec_tick(cq_exec_t *ex, int64_t now)
             continue;
         query(ex, o, t, now);
     }
+    return 0;
+}
+
+/* ---- restart -------------------------------------------------------------- */
+
+/* The journal's open orders were put back in the cache by the io layer
+ * (cq_journal_restore_open); here they get tracking records. An order in
+ * flight when the previous process died may or may not have reached the
+ * venue, and its answer went to a dead process: it is queried now rather
+ * than after ack_timeout, so that its fate (STATUS, or NOT_FOUND toward the
+ * lost rule) arrives with the first reports. Open orders are left to
+ * cq_exec_reconcile, which compares them with the venue's listing. */
+int cq_exec_adopt_open(cq_exec_t *ex, int64_t now, size_t *count)
+{
+    if (count)
+        *count = 0;
+    if (!ex)
+        return CQ_EINVAL;
+    clock_to(ex, now);
+    cq_order_query_t q = {CQ_ORDERS_ALL, 0, 0};
+    long n = collect(ex, &q);
+    if (n < 0)
+        return (int)n;
+    size_t adopted = 0;
+    for (long i = 0; i < n; i++) {
+        cq_order_t *o = ex->scratch[i];
+        if (cq_order_status_is_closed(o->status) || track_find(ex, o))
+            continue;
+        track_t *t = track_new(ex, o, now);
+        if (!t)
+            return CQ_ENOMEM;
+        adopted++;
+        if (cq_order_status_is_inflight(o->status) || o->status == CQ_OS_INITIALIZED)
+            query(ex, o, t, now);
+    }
+    if (count)
+        *count = adopted;
     return 0;
 }
 

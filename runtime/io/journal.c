@@ -1077,6 +1077,94 @@ int cq_journal_checkpoint(cq_journal_t *j)
     return rc == SQLITE_OK ? 0 : db_fail(j, rc, "checkpoint failed");
 }
 
+
+/* ---- the ExecutionEngine's interface ------------------------------------------------------ */
+
+static int ei_submit(void *user, const cq_order_t *o)
+{
+    return cq_journal_record_submit(user, o);
+}
+
+/* A change that may have moved a field record_event does not store: fills
+ * (fees), a modify answered (price, qty), an in-place resize by a venue
+ * status, or a late fill on a closed order (status unchanged). Plain acks
+ * and closes skip the second write. */
+static int moves_fields(const cq_order_t *o, int32_t prev)
+{
+    return prev == o->status || prev == CQ_OS_PENDING_UPDATE || o->status == CQ_OS_PARTIALLY_FILLED ||
+           o->status == CQ_OS_FILLED;
+}
+
+static int ei_event(void *user, const cq_order_t *o, int32_t prev)
+{
+    cq_journal_t *j = user;
+    cq_order_event_t ev;
+    memset(&ev, 0, sizeof ev);
+    ev.hdr = o->hdr;
+    ev.hdr.type = CQ_EV_ORDER_EVENT;
+    memcpy(ev.client_order_id, o->client_order_id, sizeof ev.client_order_id);
+    memcpy(ev.venue_order_id, o->venue_order_id, sizeof ev.venue_order_id);
+    ev.status = o->status;
+    ev.prev_status = prev;
+    ev.filled_qty = o->filled_qty;
+    ev.avg_fill_price = o->avg_fill_price;
+    if (!moves_fields(o, prev))
+        return cq_journal_record_event(j, &ev);
+    /* One transaction for both, unless the caller has a group open. */
+    int own = !j->in_group;
+    int rc;
+    if (own && (rc = cq_journal_begin(j)) < 0)
+        return rc;
+    rc = cq_journal_record_event(j, &ev);
+    if (rc == 0)
+        rc = cq_journal_update_order(j, o);
+    if (!own)
+        return rc;
+    if (rc < 0) {
+        if (j->in_group)
+            cq_journal_rollback(j);
+        return rc;
+    }
+    return cq_journal_commit(j);
+}
+
+static int ei_fill(void *user, const cq_fill_t *f)
+{
+    return cq_journal_record_fill(user, f);
+}
+
+static int ei_next_id(void *user, char out[40])
+{
+    return cq_journal_next_client_id(user, out);
+}
+
+static int ei_begin(void *user)
+{
+    return cq_journal_begin(user);
+}
+
+static int ei_commit(void *user)
+{
+    return cq_journal_commit(user);
+}
+
+int cq_journal_exec_iface(cq_journal_t *j, cq_exec_journal_t *out)
+{
+    if (!out)
+        return CQ_EINVAL;
+    memset(out, 0, sizeof *out);
+    if (!j)
+        return CQ_EINVAL;
+    out->user = j;
+    out->record_submit = ei_submit;
+    out->record_event = ei_event;
+    out->record_fill = ei_fill;
+    out->next_client_id = ei_next_id;
+    out->begin = ei_begin;
+    out->commit = ei_commit;
+    return 0;
+}
+
 /* ---- reading back ----------------------------------------------------------------------- */
 
 static int copy_col(char *dst, size_t cap, sqlite3_stmt *s, int col)
