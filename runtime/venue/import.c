@@ -14,8 +14,9 @@
  * a value it cannot represent exactly, and never write a partial output
  * file (the .cqd writer renames into place only at the end).
  *
- * The decimal parser is private to this file on purpose (a shared one is
- * planned in include/cquant/decimal.h; unify then).
+ * The decimal parser here is not cq_decimal_parse (decimal.h) on purpose:
+ * CSV files from other tools carry numbers printed by JavaScript and Python
+ * ("1e-7", "+5"), which the strict wire grammar of decimal.h refuses.
  */
 #include "cquant/importer.h"
 
