@@ -11,5 +11,13 @@
 int cq_app_demo(int argc, char **argv);
 int cq_app_convert(int argc, char **argv);
 int cq_app_dump(int argc, char **argv);
+int cq_app_backtest(int argc, char **argv);
+int cq_app_run(int argc, char **argv);
+int cq_app_generate(int argc, char **argv);
+
+/* Shared by demo: one backtest / one real-time run with parsed options. */
+struct cq_opts;
+int cq_app_backtest_run(const struct cq_opts *o);
+int cq_app_run_session(const struct cq_opts *o, int banner);
 
 #endif

@@ -11,10 +11,14 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: cquant <command> [args]\n"
             "commands:\n"
-            "  demo       run a demonstration of the message bus and the cache\n"
+            "  demo       a market maker live against the simulated market, then a backtest\n"
+            "  run        run a strategy in real time: cquant run STRATEGY.lua --venue sim\n"
+            "  backtest   backtest a strategy: cquant backtest STRATEGY.lua --data FILE.cqd\n"
+            "  generate   write synthetic market data: cquant generate --seed N --minutes M -o F.cqd\n"
             "  convert    import Tardis / OHLCV CSV into a .cqd file\n"
             "  dump       print the records of a .cqd file as JSON lines\n"
-            "  version    print the version\n");
+            "  version    print the version\n"
+            "'cquant <command> --help' describes a command's options.\n");
 }
 
 int main(int argc, char **argv)
@@ -26,6 +30,10 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "demo"))
         return cq_app_demo(argc - 1, argv + 1);
+    if (!strcmp(cmd, "run"))
+        return cq_app_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "backtest"))
+        return cq_app_backtest(argc - 1, argv + 1);
     if (!strcmp(cmd, "convert"))
         return cq_app_convert(argc - 1, argv + 1);
     if (!strcmp(cmd, "dump"))
