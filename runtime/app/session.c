@@ -174,17 +174,17 @@ int cq_session_open(cq_session_t *s, const cq_opts_t *opts, const cq_synth_confi
     if ((r = cq_lua_load(s->lua, opts->strategy, s->strategy_name, params, &s->strategy, err,
                          errlen)) < 0)
         return 2;
-    char params[512] = "";
+    char shown[512] = "";
     for (size_t i = 0; i < opts->nparams; i++) {
-        size_t l = strlen(params);
-        snprintf(params + l, sizeof params - l, "%s%s", i ? " " : "", opts->params[i]);
+        size_t l = strlen(shown);
+        snprintf(shown + l, sizeof shown - l, "%s%s", i ? " " : "", opts->params[i]);
     }
     cq_report_config_t rcfg = {.strategy = s->strategy_name,
                                .instrument = s->inst_id,
                                .quote_asset = s->quote,
                                .starting_equity = s->start_equity,
                                .sample_period_ns = (int64_t)(opts->sample_s * 1e9),
-                               .params = params};
+                               .params = shown};
     s->sample_ns = rcfg.sample_period_ns;
     if ((r = cq_report_create(&s->report, &rcfg)) < 0) {
         snprintf(err, errlen, "report: %s", cq_strerror(r));
