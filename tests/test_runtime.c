@@ -245,8 +245,9 @@ END_TEST
 
 START_TEST(test_runtime_journal_keeps_orders_across_runtimes)
 {
-    char err[256];
-    cq_rt_config_t c = {.journal = tmp("j.db")};
+    char err[256], jpath[512];
+    snprintf(jpath, sizeof jpath, "%s", tmp("j.db"));
+    cq_rt_config_t c = {.journal = jpath};
     cq_rt_t *rt;
     ck_assert_msg(cq_rt_create(&rt, &c, err, sizeof err) == 0, "%s", err);
     write_file(tmp("a.cqd"));

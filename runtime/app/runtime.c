@@ -38,6 +38,7 @@ struct cq_rt {
     source_t src[MAX_SOURCES];
     size_t nsrc;
     int64_t last_data_ts;
+    int started;
 };
 
 /* ---- wiring: data -> sim, portfolio ------------------------------------------ */
@@ -150,9 +151,6 @@ int cq_rt_create(cq_rt_t **out, const cq_rt_config_t *cfg, char *err, size_t err
         (rc = cq_bus_subscribe(rt->bus, "data.trades.*", 1000000, on_trade, rt, NULL)) < 0 ||
         (rc = cq_bus_subscribe(rt->bus, "data.quotes.*", 1000000, on_quote, rt, NULL)) < 0)
         goto fail;
-    int64_t tick = cfg->exec_tick_ns ? cfg->exec_tick_ns : 100000000;
-    if ((rc = cq_timer_start(rt->timers, tick, tick, on_exec_tick, rt, &rt->tick_timer)) < 0)
-        goto fail;
     *out = rt;
     return 0;
 fail:
@@ -250,6 +248,17 @@ long cq_rt_run_until(cq_rt_t *rt, int64_t until, int *done, char *err, size_t er
     long events = 0;
     if (done)
         *done = 0;
+    if (!rt->started) {
+        /* the clock starts at the first data unless the caller set it */
+        int64_t first = cq_rt_next_data_ts(rt);
+        if (rt->now == 0 && first != INT64_MAX)
+            rt->now = first;
+        int64_t tick = rt->cfg.exec_tick_ns ? rt->cfg.exec_tick_ns : 100000000;
+        int rc = cq_timer_start(rt->timers, rt->now + tick, tick, on_exec_tick, rt, &rt->tick_timer);
+        if (rc < 0)
+            return rc;
+        rt->started = 1;
+    }
     for (;;) {
         int64_t td = INT64_MAX;
         size_t si = 0;
@@ -271,8 +280,19 @@ long cq_rt_run_until(cq_rt_t *rt, int64_t until, int *done, char *err, size_t er
         if (tt < t)
             t = tt;
         if (t > limit) {
-            if (td == INT64_MAX && done)
-                *done = 1;
+            if (td == INT64_MAX) {
+                /* a file that ended on a bad block is an error, not an end */
+                for (size_t i = 0; i < rt->nsrc; i++) {
+                    int rc = rt->src[i].replay ? cq_replay_next(rt->src[i].replay) : 0;
+                    if (rc < 0) {
+                        if (err && errlen)
+                            snprintf(err, errlen, "%s", cq_replay_error(rt->src[i].replay));
+                        return rc;
+                    }
+                }
+                if (done)
+                    *done = 1;
+            }
             return events;
         }
         if (t < rt->now)
