@@ -63,13 +63,29 @@ int cq_synth_record(cq_synth_t *s, cq_cqd_record_t *out);
 int cq_synth_write(const cq_synth_config_t *cfg, double minutes, const char *path,
                    uint64_t *records, char *err, size_t errlen);
 
+/* Counters since creation. */
+typedef struct cq_synth_stats {
+    uint64_t records;        /* returned by cq_synth_record */
+    uint64_t events;         /* trades and book batches generated (incl. the snapshot) */
+    uint64_t trades;
+    uint64_t batches;        /* book batches, the snapshot included */
+    uint64_t deltas;         /* level changes in those batches (an empty batch counts 0) */
+    uint64_t dropped_trades; /* arrivals that found the touch already taken: not printed */
+    uint64_t rejected;       /* events the DataEngine refused (cq_synth_next) */
+} cq_synth_stats_t;
+
+void cq_synth_stats(const cq_synth_t *s, cq_synth_stats_t *out);
+
 /* Real-time use: register the instrument in the cache (its handle goes to
  * *instrument) and hand events to the DataEngine. */
 int cq_synth_attach(cq_synth_t *s, cq_data_engine_t *de, cq_cache_t *cache, uint32_t *instrument);
 /* ts_init of the next event (a trade, or a whole book batch). */
 int64_t cq_synth_peek_ts(const cq_synth_t *s);
 /* Hand the next event to the DataEngine (a book batch as one batch, the
- * first one as a snapshot). 1 done; CQ_ESTATE if not attached. */
+ * first one as a snapshot). 1 done; CQ_ESTATE if not attached, or if
+ * cq_synth_record has handed out part of the current event (use one or the
+ * other on a stream, not both). A DataEngine refusal is counted
+ * (stats.rejected), not returned, as a replay does. */
 int cq_synth_next(cq_synth_t *s);
 
 #endif

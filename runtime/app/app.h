@@ -11,5 +11,6 @@
 int cq_app_demo(int argc, char **argv);
 int cq_app_convert(int argc, char **argv);
 int cq_app_dump(int argc, char **argv);
+int cq_app_generate(int argc, char **argv);
 
 #endif

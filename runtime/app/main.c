@@ -14,6 +14,7 @@ static void usage(FILE *f)
             "  demo       run a demonstration of the message bus and the cache\n"
             "  convert    import Tardis / OHLCV CSV into a .cqd file\n"
             "  dump       print the records of a .cqd file as JSON lines\n"
+            "  generate   write a seeded synthetic market (trades, L2 book) as a .cqd file\n"
             "  version    print the version\n");
 }
 
@@ -30,6 +31,8 @@ int main(int argc, char **argv)
         return cq_app_convert(argc - 1, argv + 1);
     if (!strcmp(cmd, "dump"))
         return cq_app_dump(argc - 1, argv + 1);
+    if (!strcmp(cmd, "generate"))
+        return cq_app_generate(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("cquant %s\n", CQ_VERSION);
         return 0;
