@@ -63,10 +63,10 @@ int cq_synth_record(cq_synth_t *s, cq_cqd_record_t *out);
 int cq_synth_write(const cq_synth_config_t *cfg, double minutes, const char *path,
                    uint64_t *records, char *err, size_t errlen);
 
-/* Counters since creation. */
+/* Counters since creation, of what was handed out (whole events). */
 typedef struct cq_synth_stats {
     uint64_t records;        /* returned by cq_synth_record */
-    uint64_t events;         /* trades and book batches generated (incl. the snapshot) */
+    uint64_t events;         /* trades and book batches (incl. the snapshot) */
     uint64_t trades;
     uint64_t batches;        /* book batches, the snapshot included */
     uint64_t deltas;         /* level changes in those batches (an empty batch counts 0) */

@@ -407,7 +407,6 @@ static int gen_trade(cq_synth_t *s)
     s->ev.qty = size;
     s->ev.trade_id = s->trade_id++;
     stamp(s, t);
-    s->stats.trades++;
     return 1;
 }
 
@@ -483,8 +482,6 @@ static void gen_batch(cq_synth_t *s)
     s->t_batch = T + s->interval;
     s->t_trade = T;
     s->t_trade = next_arrival(s, T);
-    s->stats.batches++;
-    s->stats.deltas += s->ev.nb + s->ev.na;
 }
 
 /* Make the next event current. */
@@ -500,7 +497,19 @@ static void gen_next(cq_synth_t *s)
         }
     }
     s->rec_pos = 0;
+}
+
+/* The current event has been handed out: count it, make the next one. */
+static void consumed(cq_synth_t *s)
+{
     s->stats.events++;
+    if (s->ev.kind == EV_TRADE) {
+        s->stats.trades++;
+    } else {
+        s->stats.batches++;
+        s->stats.deltas += s->ev.nb + s->ev.na;
+    }
+    gen_next(s);
 }
 
 /* ---- configuration ------------------------------------------------------------------------ */
@@ -724,7 +733,7 @@ int cq_synth_record(cq_synth_t *s, cq_cqd_record_t *out)
     if (++s->rec_pos == event_records(ev)) {
         if (ev->kind == EV_BATCH)
             out->flags |= CQ_EVF_LAST;
-        gen_next(s);
+        consumed(s);
     }
     return 0;
 }
@@ -839,6 +848,6 @@ int cq_synth_next(cq_synth_t *s)
     }
     if (rc < 0)
         s->stats.rejected++;
-    gen_next(s);
+    consumed(s);
     return 1;
 }
