@@ -28,6 +28,13 @@
 #include "cquant/instrument.h"
 #include "cquant/synth.h"
 
+/* Determinism needs every double operation rounded on its own: no fused
+ * multiply-add. GCC in ISO C mode (-std=c11, as built) does not contract;
+ * clang does unless told. */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 /* ---- model constants (docs/synth.md, "Parameters") ----------------------------- */
 
 #define DEFAULT_START_NS 1767571200000000000LL /* 2026-01-05T00:00:00Z */
