@@ -47,7 +47,11 @@ typedef struct cq_synth_config {
 
 typedef struct cq_synth cq_synth_t;
 
-/* CQ_EINVAL for NULL or a value out of range (negative, NaN, levels > 1000). */
+/* CQ_EINVAL for NULL or a value out of range: start_ns < 0, a symbol or
+ * venue not of 1..23 / 1..15 [A-Za-z0-9_-], start_price outside [1, 1e9],
+ * annual_vol outside (0, 5], trades_per_sec outside (0, 1e5],
+ * book_interval_ns outside [1 ms, 60 s], levels > 1000 (NaN is out of
+ * every range; 0 means the default everywhere). */
 int cq_synth_create(cq_synth_t **out, const cq_synth_config_t *cfg);
 void cq_synth_destroy(cq_synth_t *s);
 
@@ -58,10 +62,26 @@ const cq_cqd_instrument_t *cq_synth_instrument(const cq_synth_t *s);
 /* Next record of the stream (it never ends). Its instrument field is 0. */
 int cq_synth_record(cq_synth_t *s, cq_cqd_record_t *out);
 
-/* Write `minutes` minutes of the stream to a .cqd file at path. err gets a
- * one-line message. *records (may be NULL) gets the number written. */
+/* Write `minutes` minutes of the stream to a .cqd file at path: every
+ * event whose ts_event is before start + minutes, whole batches only (the
+ * opening snapshot always). CQ_EINVAL for a bad config, path or minutes
+ * (must be in (0, 1e7]); the writer's errors otherwise. err gets a one-line
+ * message. *records (may be NULL) gets the number written. */
 int cq_synth_write(const cq_synth_config_t *cfg, double minutes, const char *path,
                    uint64_t *records, char *err, size_t errlen);
+
+/* Counters since creation, of what was handed out (whole events). */
+typedef struct cq_synth_stats {
+    uint64_t records;        /* returned by cq_synth_record */
+    uint64_t events;         /* trades and book batches (incl. the snapshot) */
+    uint64_t trades;
+    uint64_t batches;        /* book batches, the snapshot included */
+    uint64_t deltas;         /* level changes in those batches (an empty batch counts 0) */
+    uint64_t dropped_trades; /* arrivals that found the touch already taken: not printed */
+    uint64_t rejected;       /* events the DataEngine refused (cq_synth_next) */
+} cq_synth_stats_t;
+
+void cq_synth_stats(const cq_synth_t *s, cq_synth_stats_t *out);
 
 /* Real-time use: register the instrument in the cache (its handle goes to
  * *instrument) and hand events to the DataEngine. */
@@ -69,7 +89,10 @@ int cq_synth_attach(cq_synth_t *s, cq_data_engine_t *de, cq_cache_t *cache, uint
 /* ts_init of the next event (a trade, or a whole book batch). */
 int64_t cq_synth_peek_ts(const cq_synth_t *s);
 /* Hand the next event to the DataEngine (a book batch as one batch, the
- * first one as a snapshot). 1 done; CQ_ESTATE if not attached. */
+ * first one as a snapshot). 1 done; CQ_ESTATE if not attached, or if
+ * cq_synth_record has handed out part of the current event (use one or the
+ * other on a stream, not both). A DataEngine refusal is counted
+ * (stats.rejected), not returned, as a replay does. */
 int cq_synth_next(cq_synth_t *s);
 
 #endif

@@ -38,6 +38,8 @@ int main(int argc, char **argv)
         return cq_app_convert(argc - 1, argv + 1);
     if (!strcmp(cmd, "dump"))
         return cq_app_dump(argc - 1, argv + 1);
+    if (!strcmp(cmd, "generate"))
+        return cq_app_generate(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("cquant %s\n", CQ_VERSION);
         return 0;
