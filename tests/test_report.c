@@ -830,6 +830,9 @@ START_TEST(test_report_refuses_bad_input_and_keeps_what_it_has)
     ck_assert_int_eq(cq_report_equity(r, T0 + 1, NAN, 1, 0), CQ_EINVAL);
     ck_assert_int_eq(cq_report_equity(r, T0 + 1, 1000, 1, INFINITY), CQ_EINVAL);
     ck_assert_int_eq(cq_report_equity(NULL, T0 + 1, 1000, 1, 0), CQ_EINVAL);
+    cq_report_t *r2 = make(1, MIN_NS);
+    ck_assert_int_eq(cq_report_equity(r2, -1, 1000, 1, 0), CQ_EINVAL); /* before 1970 */
+    cq_report_destroy(r2);
 
     fill(r, T0, CQ_SIDE_BUY, 100, 1, 0);
     cq_fill_t f;
@@ -837,16 +840,17 @@ START_TEST(test_report_refuses_bad_input_and_keeps_what_it_has)
     f.side = CQ_SIDE_SELL;
     f.price = 100;
     f.qty = 1;
-    cq_fill_t bad[6];
-    for (int i = 0; i < 6; i++)
+    cq_fill_t bad[7];
+    for (int i = 0; i < 7; i++)
         bad[i] = f;
+    bad[6].hdr.ts_event = -5;
     bad[0].side = 0;
     bad[1].side = 7;
     bad[2].qty = 0;
     bad[3].qty = -1;
     bad[4].price = NAN;
     bad[5].fee = INFINITY;
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < 7; i++)
         ck_assert_int_eq(cq_report_fill(r, &bad[i]), CQ_EINVAL);
     ck_assert_int_eq(cq_report_fill(r, NULL), CQ_EINVAL);
     ck_assert_int_eq(cq_report_order(r, NULL, NULL), CQ_EINVAL);
@@ -866,6 +870,34 @@ START_TEST(test_report_refuses_bad_input_and_keeps_what_it_has)
     ck_assert_int_eq(cq_report_print(r, &m, NULL), CQ_EINVAL);
     cq_report_destroy(r);
     cq_report_destroy(NULL);
+}
+END_TEST
+
+START_TEST(test_report_extreme_values_do_not_break_the_files)
+{
+    cq_report_t *r = make(1e300, 1);
+    const double eq[] = {1e300, -1e300, 1e-300, 0, 5e307, -5e307};
+    const int64_t ts[] = {0, 0, 1, INT64_MAX / 2, INT64_MAX - 1, INT64_MAX};
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(cq_report_equity(r, ts[i], eq[i], i % 2 ? INFINITY : 1e300, 1e300), 0);
+    fill(r, 0, CQ_SIDE_BUY, 1e300, 1e10, 1e308);
+    fill(r, INT64_MAX, CQ_SIDE_SELL, 1e-300, 1e10, 1e308);
+    fill(r, INT64_MAX, CQ_SIDE_SELL, 1e300, 1e-300, -1e308);
+    cq_report_metrics_t m = metrics(r);
+    ck_assert_uint_eq(m.trades, 1);
+    char *p = print_to_string(r, &m);
+    ck_assert_ptr_null(strstr(p, "nan"));
+    free(p);
+    char err[256];
+    ck_assert_int_eq(cq_report_write(r, &m, out_dir("extreme"), err, sizeof err), 0);
+    for (size_t i = 0; i < 4; i++) {
+        size_t len;
+        char *s = slurp_in(out_dir("extreme"), FILES[i], &len);
+        ck_assert_msg(strstr(s, "nan") == NULL, "nan in %s", FILES[i]);
+        ck_assert_uint_lt(len, 100000);
+        free(s);
+    }
+    cq_report_destroy(r);
 }
 END_TEST
 
@@ -1163,6 +1195,7 @@ int main(void)
     tcase_add_test(tc, test_report_html_trades_table_stops_at_500);
     tcase_add_test(tc, test_report_empty_run_gives_na_values_not_a_crash);
     tcase_add_test(tc, test_report_write_to_a_bad_directory_fails_clearly);
+    tcase_add_test(tc, test_report_extreme_values_do_not_break_the_files);
     tcase_add_test(tc, test_report_million_samples_give_a_small_report_html);
     suite_add_tcase(s, tc);
 

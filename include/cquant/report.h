@@ -75,9 +75,12 @@ int cq_report_create(cq_report_t **out, const cq_report_config_t *cfg);
 void cq_report_destroy(cq_report_t *r);
 
 /* One equity sample at ts: equity = cash + position at the mark; price =
- * the mark (mid) used; position = net quantity. Samples come in time order. */
+ * the mark (mid) used, NAN if none; position = net quantity. Samples come
+ * in time order, ts >= 0; equity and position finite; else CQ_EINVAL. */
 int cq_report_equity(cq_report_t *r, int64_t ts, double equity, double price, double position);
-/* One fill of the strategy (side, price, qty, fee in the quote asset). */
+/* One fill of the strategy (side BUY/SELL, price > 0, qty > 0, a finite
+ * fee in the quote asset, time hdr.ts_event or else hdr.ts_init, >= 0);
+ * else CQ_EINVAL and nothing is recorded. */
 int cq_report_fill(cq_report_t *r, const cq_fill_t *fill);
 /* One order, once, in its final (or last known) state. */
 int cq_report_order(cq_report_t *r, const cq_order_t *order, const char *instrument_id);

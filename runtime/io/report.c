@@ -109,8 +109,8 @@ void cq_report_destroy(cq_report_t *r)
 
 int cq_report_equity(cq_report_t *r, int64_t ts, double equity, double price, double position)
 {
-    if (!r || !isfinite(equity) || !isfinite(position))
-        return CQ_EINVAL;
+    if (!r || ts < 0 || !isfinite(equity) || !isfinite(position))
+        return CQ_EINVAL; /* ts >= 0: differences of two times never overflow */
     if (r->nsamples && ts < r->samples[r->nsamples - 1].ts)
         return CQ_EINVAL; /* samples come in time order */
     int rc = grow((void **)&r->samples, &r->capsamples, r->nsamples, sizeof *r->samples);
@@ -163,7 +163,8 @@ int cq_report_fill(cq_report_t *r, const cq_fill_t *fill)
         return CQ_EINVAL;
     int32_t dir = fill->side == CQ_SIDE_BUY ? 1 : fill->side == CQ_SIDE_SELL ? -1 : 0;
     double p = fill->price, q = fill->qty, fee = fill->fee;
-    if (!dir || !isfinite(p) || p <= 0 || !isfinite(q) || q <= 0 || !isfinite(fee))
+    int64_t ts = fill->hdr.ts_event ? fill->hdr.ts_event : fill->hdr.ts_init;
+    if (!dir || !isfinite(p) || p <= 0 || !isfinite(q) || q <= 0 || !isfinite(fee) || ts < 0)
         return CQ_EINVAL;
     /* Reserve everything first: a refused fill changes nothing. */
     int rc = grow((void **)&r->fills, &r->capfills, r->nfills, sizeof *r->fills);
@@ -172,7 +173,6 @@ int cq_report_fill(cq_report_t *r, const cq_fill_t *fill)
     if (rc)
         return rc;
 
-    int64_t ts = fill->hdr.ts_event ? fill->hdr.ts_event : fill->hdr.ts_init;
     cq_rp_fill_t *f = &r->fills[r->nfills++];
     f->ts = ts;
     f->price = p;

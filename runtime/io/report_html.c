@@ -93,13 +93,21 @@ static void yscale_make(yscale_t *s, double lo, double hi)
     s->hi = ceil(hi / s->step) * s->step;
     if (s->hi <= s->lo)
         s->hi = s->lo + s->step;
+    if (!(isfinite(s->step) && s->step > 0 && isfinite(s->lo) && isfinite(s->hi) && s->hi > s->lo)) {
+        s->lo = -1; /* a range beyond doubles (1e308 to -1e308): no scale */
+        s->hi = 1;
+        s->step = 0.5;
+    }
     int d = s->step >= 1 ? 0 : (int)ceil(-log10(s->step) - 1e-9);
     s->decimals = d < 0 ? 0 : d > 10 ? 10 : d;
 }
 
+/* Clamped a little outside the plot: a value off the scale (only when the
+ * scale gave up) must not print as a 300-digit coordinate or "nan". */
 static double ymap(const yscale_t *s, double v)
 {
-    return PB - (v - s->lo) / (s->hi - s->lo) * (PB - PT);
+    double y = PB - (v - s->lo) / (s->hi - s->lo) * (PB - PT);
+    return y > PB + 100 ? PB + 100 : y < PT - 100 ? PT - 100 : y == y ? y : PB;
 }
 
 static double xmap(const xscale_t *s, int64_t t)
@@ -175,11 +183,15 @@ static void chart_axes(FILE *f, const yscale_t *ys, const xscale_t *xs, const ch
         fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>", PL, PR, y, y);
         fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%s%s</text>\n", PL - 6, y + 4, b, suffix);
     }
+    char prev[CQ_RP_TIME] = "";
     for (int i = 0; i <= 4; i++) {
         int64_t ts = xs->t0 + (int64_t)((double)(xs->t1 - xs->t0) * i / 4);
         cq_rp_fmt_time(t, sizeof t, ts);
         t[10] = ' ';
         t[19] = '\0'; /* YYYY-MM-DD HH:MM:SS */
+        if (strcmp(t, prev) == 0)
+            continue; /* a span of seconds or less: one label */
+        memcpy(prev, t, sizeof prev);
         const char *anchor = i == 0 ? "start" : i == 4 ? "end" : "middle";
         fprintf(f, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"%s\">%s</text>\n", xmap(xs, ts), PB + 16, anchor, t);
     }
@@ -220,11 +232,11 @@ static void chart_line(FILE *f, const int64_t *ts, const double *y, const size_t
     fputs("\"/>\n", f);
 }
 
-static void no_data(FILE *f)
+static void no_data(FILE *f, const char *what)
 {
     fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" font-family=\"sans-serif\" font-size=\"14\" "
-               "fill=\"#888\">no data</text>\n",
-            (PL + PR) / 2, (PT + PB) / 2);
+               "fill=\"#888\">%s</text>\n",
+            (PL + PR) / 2, (PT + PB) / 2, what);
 }
 
 static void range_of(const double *y, size_t n, double *lo, double *hi)
@@ -479,8 +491,12 @@ int cq_rp_write_html(const cq_report_t *r, const cq_report_metrics_t *m, FILE *f
             xs.t1 = t;
         have_t = 1;
     }
-    if (xs.t1 <= xs.t0)
-        xs.t1 = xs.t0 + 1;
+    if (xs.t1 <= xs.t0) { /* one instant: any span will do */
+        if (xs.t0 < INT64_MAX)
+            xs.t1 = xs.t0 + 1;
+        else
+            xs.t0 = xs.t1 - 1;
+    }
 
     yscale_t ys;
     double lo, hi;
@@ -496,8 +512,8 @@ int cq_rp_write_html(const cq_report_t *r, const cq_report_metrics_t *m, FILE *f
     chart_axes(f, &ys, &xs, "");
     k = downsample(y, n, idx);
     chart_line(f, ts, y, idx, k, &ys, &xs, "line-equity", "fill=\"none\" stroke=\"#1f6feb\" stroke-width=\"1.5\"", 0);
-    if (!n)
-        no_data(f);
+    if (n < 2)
+        no_data(f, n ? "one sample: no line" : "no equity samples");
     fputs("</svg>\n", f);
 
     /* Drawdown, in percent below the running peak (drawn as negative) */
@@ -518,8 +534,8 @@ int cq_rp_write_html(const cq_report_t *r, const cq_report_metrics_t *m, FILE *f
                1);
     chart_line(f, ts, y, idx, k, &ys, &xs, "line-drawdown", "fill=\"none\" stroke=\"#9467bd\" stroke-width=\"1.2\"",
                0);
-    if (!n)
-        no_data(f);
+    if (n < 2)
+        no_data(f, n ? "one sample: no line" : "no equity samples");
     fputs("</svg>\n", f);
 
     /* Price with the fills */
@@ -541,8 +557,8 @@ int cq_rp_write_html(const cq_report_t *r, const cq_report_metrics_t *m, FILE *f
     chart_line(f, ts, y, idx, k, &ys, &xs, "line-price", "fill=\"none\" stroke=\"#555\" stroke-width=\"1\"", 0);
     markers(f, r, &xs, &ys, mb, CQ_SIDE_BUY);
     markers(f, r, &xs, &ys, mb, CQ_SIDE_SELL);
-    if (!n && !r->nfills)
-        no_data(f);
+    if (n < 2 && !r->nfills)
+        no_data(f, n ? "one sample: no line" : "no equity samples");
     fputs("</svg>\n", f);
 
     put_trades(f, r);
