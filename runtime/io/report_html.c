@@ -204,7 +204,7 @@ static void chart_line(FILE *f, const int64_t *ts, const double *y, const size_t
                        const yscale_t *ys, const xscale_t *xs, const char *id, const char *attrs, int area)
 {
     fprintf(f, "<path id=\"%s\" %s d=\"", id, attrs);
-    double base = ymap(ys, 0), first_x = 0, last_x = 0;
+    double base = ymap(ys, 0), last_x = 0;
     int open = 0;
     for (size_t i = 0; i < k; i++) {
         if (idx[i] == GAP) {
@@ -215,7 +215,6 @@ static void chart_line(FILE *f, const int64_t *ts, const double *y, const size_t
         }
         double x = xmap(xs, ts[idx[i]]), yy = ymap(ys, y[idx[i]]);
         if (!open) {
-            first_x = x;
             if (area)
                 fprintf(f, "M%.1f %.1fL%.1f %.1f", x, base, x, yy);
             else
@@ -226,7 +225,6 @@ static void chart_line(FILE *f, const int64_t *ts, const double *y, const size_t
         }
         last_x = x;
     }
-    (void)first_x;
     if (open && area)
         fprintf(f, "L%.1f %.1fZ", last_x, base);
     fputs("\"/>\n", f);
