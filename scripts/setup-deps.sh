@@ -20,6 +20,7 @@ PACKAGES=(
   zlib1g-dev
   check libsubunit-dev       # Check is static-only and links libsubunit
   clang libclang-rt-14-dev   # sanitizer runtimes (make asan) and libFuzzer (make fuzz)
+  chromium                   # headless rendering test of report.html (tests/test_report.c)
 )
 
 missing=()

@@ -33,7 +33,22 @@ typedef struct cq_report_config {
     const char *params;        /* "k=v k=v" as given, shown in the report; may be NULL */
 } cq_report_config_t;
 
-/* Everything a report shows. */
+/* One round trip: from flat (or a reversal) back to flat (or the next
+ * reversal). docs/backtest.md, "Round trips". */
+typedef struct cq_report_trade {
+    int64_t entry_ns, exit_ns; /* first opening fill, the fill that closed it */
+    int32_t side;              /* CQ_SIDE_BUY = long, CQ_SIDE_SELL = short */
+    int32_t reserved_;
+    double qty;                /* total quantity opened (= closed) */
+    double avg_entry, avg_exit;/* quantity-weighted mean prices of the opening / closing fills */
+    double pnl;                /* net of fees, quote asset */
+    double fees;               /* its share of the fills' fees */
+    double ret;                /* pnl / entry notional */
+} cq_report_trade_t;
+
+/* Everything a report shows. A value that is undefined for the run (win
+ * rate without trades, total return from a starting equity <= 0...) is NaN
+ * and printed "n/a"; Sharpe and Sortino are 0 when undefined. */
 typedef struct cq_report_metrics {
     int64_t start_ns, end_ns;  /* period covered (first/last sample) */
     uint64_t events;           /* market events replayed (set by the driver) */
@@ -60,15 +75,22 @@ int cq_report_create(cq_report_t **out, const cq_report_config_t *cfg);
 void cq_report_destroy(cq_report_t *r);
 
 /* One equity sample at ts: equity = cash + position at the mark; price =
- * the mark (mid) used; position = net quantity. Samples come in time order. */
+ * the mark (mid) used, NAN if none; position = net quantity. Samples come
+ * in time order, ts >= 0; equity and position finite; else CQ_EINVAL. */
 int cq_report_equity(cq_report_t *r, int64_t ts, double equity, double price, double position);
-/* One fill of the strategy (side, price, qty, fee in the quote asset). */
+/* One fill of the strategy (side BUY/SELL, price > 0, qty > 0, a finite
+ * fee in the quote asset, time hdr.ts_event or else hdr.ts_init, >= 0);
+ * else CQ_EINVAL and nothing is recorded. */
 int cq_report_fill(cq_report_t *r, const cq_fill_t *fill);
 /* One order, once, in its final (or last known) state. */
 int cq_report_order(cq_report_t *r, const cq_order_t *order, const char *instrument_id);
 
-/* Compute the metrics (events and wall_seconds are copied from *in, the
- * rest computed). */
+/* Round trips closed so far, in closing order; *n gets their number. The
+ * pointer is valid until the next cq_report_fill or cq_report_destroy. */
+const cq_report_trade_t *cq_report_trades(const cq_report_t *r, size_t *n);
+
+/* Compute the metrics (events and wall_seconds are the driver's, copied;
+ * the rest computed from what was fed). */
 int cq_report_metrics(cq_report_t *r, uint64_t events, double wall_seconds, cq_report_metrics_t *out);
 /* The terminal summary, a fixed-width table. */
 int cq_report_print(const cq_report_t *r, const cq_report_metrics_t *m, FILE *f);
