@@ -3,6 +3,7 @@
  * real process: `cquant run` with hot reload while it runs, `cquant
  * backtest` (determinism, sweeps), and bad command lines (one line, exit 2).
  */
+#define _GNU_SOURCE 1 /* strcasestr, posix_spawn_file_actions_addchdir_np */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
