@@ -80,9 +80,9 @@ local function parse_params(list)
   for _, s in ipairs(list or {}) do
     local k, v = s:match("^([^=]+)=(.*)$")
     if k then
-      if v:match("^%s*[-+]?%d+%.?%d*[eE]?[-+]?%d*%s*$") or v:match("^%s*[-+]?%.%d+%s*$")
-         or v:match("^%s*0[xX]%x+%s*$") then
-        p[k] = tonumber(v) or v
+      local n = tonumber(v)
+      if n and n == n and n ~= math.huge and n ~= -math.huge and v:match("%d") then
+        p[k] = n
       else
         p[k] = v
       end

@@ -203,6 +203,15 @@ double lfx_num(lfx_t *f, uint32_t strategy, const char *code)
     return v;
 }
 
+const char *lfx_eval_err(lfx_t *f, uint32_t strategy, const char *code)
+{
+    static char out[4096];
+    int rc = cq_lua_eval(f->lua, strategy, code, out, sizeof out);
+    if (rc != CQ_ESTATE)
+        ck_abort_msg("eval '%s': expected an error, got %s: %s", code, cq_errname(rc), out);
+    return out;
+}
+
 int lfx_log_has(const lfx_t *f, const char *needle)
 {
     return f->logbuf && strstr(f->logbuf, needle) != NULL;

@@ -77,6 +77,10 @@ void lfx_advance(lfx_t *f, int64_t dt);
 const char *lfx_eval(lfx_t *f, uint32_t strategy, const char *code);
 double lfx_num(lfx_t *f, uint32_t strategy, const char *code);
 
+/* cq_lua_eval that must fail with a runtime error (CQ_ESTATE); returns
+ * the message (static buffer). */
+const char *lfx_eval_err(lfx_t *f, uint32_t strategy, const char *code);
+
 int lfx_log_has(const lfx_t *f, const char *needle);
 void lfx_log_clear(lfx_t *f);
 
