@@ -353,10 +353,18 @@ function M.build(ctx)
   end
 
   local posbox = pos_box()
-  function cache.position(inst)
+  function cache.position(inst, strategy)
     local h = check_instrument("cache.position", inst, 2)
-    if not h then return nil end
-    if F.cache_position_get(F.cache, h, my_handle, posbox) ~= 0 then return nil end
+    local sh = my_handle
+    if strategy ~= nil then
+      if type(strategy) ~= "string" then
+        arg_error("cache.position", 2, "strategy", "a strategy name", strategy, 2)
+      end
+      if F.cache_strategy_find(F.cache, strategy, u32) ~= 0 then return nil end
+      sh = tonumber(u32[0])
+    end
+    if not h or sh == 0 then return nil end
+    if F.cache_position_get(F.cache, h, sh, posbox) ~= 0 then return nil end
     return cast(const_pos_p, posbox[0])
   end
 
