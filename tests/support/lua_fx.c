@@ -172,8 +172,9 @@ void lfx_trade(lfx_t *f, double price, double qty, int32_t aggressor)
     t.aggressor = aggressor;
     static uint64_t tid;
     t.trade_id = ++tid;
-    FX_REQUIRE(cq_data_trade(f->de, &t) == 0);
+    /* the venue saw the print before we hear of it */
     FX_REQUIRE(cq_sim_on_trade(f->sim, &t) == 0);
+    FX_REQUIRE(cq_data_trade(f->de, &t) == 0);
 }
 
 void lfx_advance(lfx_t *f, int64_t dt)

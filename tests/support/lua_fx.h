@@ -66,8 +66,8 @@ const char *lfx_write(lfx_t *f, const char *name, const char *src);
 /* Load + start; aborts with the error on failure. */
 uint32_t lfx_start(lfx_t *f, const char *name, const char *file, const char *src, const char *const *params);
 
-/* A trade through the DataEngine (cache + data.trades.BINANCE.BTCUSDT),
- * stamped now, then shown to the sim. */
+/* A trade stamped now, shown to the sim, then through the DataEngine
+ * (cache + data.trades.BINANCE.BTCUSDT). */
 void lfx_trade(lfx_t *f, double price, double qty, int32_t aggressor);
 
 /* Move the clock by dt: sim reports, timers, exec timeouts. */
