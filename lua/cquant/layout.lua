@@ -58,6 +58,12 @@ function M.fields(tname)
       local k = kind(fi)
       if k == CT_BITFIELD then
         error(tname .. ": bitfield " .. tostring(fi.name) .. " (not allowed in events)")
+      elseif k == CT_ATTRIB then
+        -- an anonymous struct or union member: CTA_SUBTYPE (3), offset in size
+        if bit.band(bit.rshift(fi.info, 16), 0xff) ~= 3 then
+          error(tname .. ": unexpected attribute in the field list")
+        end
+        walk(child(fi), prefix, base + fi.size)
       elseif k == CT_FIELD then
         local cid, ci = resolve(child(fi))
         local off = base + fi.size
@@ -68,6 +74,10 @@ function M.fields(tname)
           out[#out + 1] = { path = path, offset = off, size = ci.size }
           if kind(ci) == CT_STRUCT then walk(cid, path .. ".", off) end
         end
+      else
+        -- anything else would be a member this walker does not understand:
+        -- fail loudly rather than leave it unchecked
+        error(("%s: unexpected member kind %d in the field list"):format(tname, k))
       end
       f = fi.sib
     end
