@@ -3,7 +3,9 @@
  * strategy, the life cycle, callbacks and routing, error isolation.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cquant/error.h"
 #include "support/cq_test.h"
@@ -454,6 +456,48 @@ START_TEST(test_lua_destroy_stops_running_strategies)
 }
 END_TEST
 
+
+/* Out of memory inside a callback: LUA_ERRMEM is caught like any error.
+ * The address space is capped (in the test's own process; not under the
+ * sanitizers, which reserve terabytes of shadow memory). */
+START_TEST(test_lua_out_of_memory_in_a_callback_is_caught)
+{
+#ifdef CQ_SANITIZE
+    cq_test_skip("test_lua_out_of_memory_in_a_callback_is_caught", "address-space cap breaks ASan");
+    return;
+#else
+    lfx_t *f = lfx_new(NULL);
+    uint32_t a = lfx_start(f, "A", "a.lua",
+                           "local S = {}\nfunction S.on_start() bus.subscribe('data.trades.*', function()\n"
+                           "  local t = {} for i = 1, 2^40 do t[i] = i end end) end\nreturn S\n",
+                           NULL);
+    lfx_log_reserve(f, 1 << 20);
+    struct rlimit old, cap;
+    ck_assert_int_eq(getrlimit(RLIMIT_AS, &old), 0);
+    long vm_kb = 0;
+    FILE *st = fopen("/proc/self/status", "r");
+    char line[256];
+    while (st && fgets(line, sizeof line, st))
+        if (sscanf(line, "VmSize: %ld kB", &vm_kb) == 1)
+            break;
+    if (st)
+        fclose(st);
+    ck_assert(vm_kb > 0);
+    cap = old;
+    cap.rlim_cur = (rlim_t)vm_kb * 1024 + ((rlim_t)512 << 20);
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &cap), 0);
+    lfx_trade(f, 100, 1, CQ_SIDE_BUY);
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &old), 0);
+    ck_assert(lfx_log_has(f, "bus handler: not enough memory"));
+    cq_lua_info_t in = lfx_info(f, a);
+    ck_assert_uint_eq(in.errors, 1);
+    ck_assert_int_eq(in.state, CQ_STRAT_RUNNING);
+    ck_assert_str_eq(lfx_eval(f, a, "collectgarbage() return 6 * 7"), "42");
+    lfx_free(f);
+#endif
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lua_host");
@@ -470,6 +514,7 @@ int main(void)
     tcase_add_test(tc, test_lua_cancel_on_stop_cancels_a_failed_strategys_orders);
     tcase_add_test(tc, test_lua_strategies_do_not_see_each_others_globals);
     tcase_add_test(tc, test_lua_hostile_strategy_cannot_crash_the_host);
+    tcase_add_test(tc, test_lua_out_of_memory_in_a_callback_is_caught);
     tcase_add_test(tc, test_lua_eval_in_the_repl_and_in_a_strategy);
     tcase_add_test(tc, test_lua_destroy_stops_running_strategies);
     suite_add_tcase(s, tc);

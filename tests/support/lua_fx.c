@@ -218,6 +218,18 @@ int lfx_log_has(const lfx_t *f, const char *needle)
     return f->logbuf && strstr(f->logbuf, needle) != NULL;
 }
 
+void lfx_log_reserve(lfx_t *f, size_t bytes)
+{
+    if (f->logcap - f->loglen >= bytes)
+        return;
+    char *n = realloc(f->logbuf, f->loglen + bytes + 1);
+    FX_REQUIRE(n);
+    if (!f->logbuf)
+        n[0] = '\0';
+    f->logbuf = n;
+    f->logcap = f->loglen + bytes + 1;
+}
+
 void lfx_log_clear(lfx_t *f)
 {
     f->loglen = 0;

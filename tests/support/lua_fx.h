@@ -83,6 +83,8 @@ const char *lfx_eval_err(lfx_t *f, uint32_t strategy, const char *code);
 
 int lfx_log_has(const lfx_t *f, const char *needle);
 void lfx_log_clear(lfx_t *f);
+/* Grow the log buffer now (a test that runs out of memory on purpose). */
+void lfx_log_reserve(lfx_t *f, size_t bytes);
 
 cq_lua_info_t lfx_info(lfx_t *f, uint32_t strategy);
 
