@@ -59,6 +59,28 @@ START_TEST(test_lua_issue_example_trades_lead_to_orders_at_the_sim)
 END_TEST
 
 
+
+START_TEST(test_lua_shipped_example_strategy_runs)
+{
+    lfx_t *f = lfx_new(NULL);
+    const char *params[] = {"buy_below=99.5", NULL};
+    uint32_t id = 0;
+    char err[512];
+    ck_assert_int_eq(cq_lua_load(f->lua, CQ_SOURCE_DIR "/strategies/example.lua", "EX", params, &id, err,
+                                 sizeof err),
+                     0);
+    ck_assert_int_eq(cq_lua_start(f->lua, id, err, sizeof err), 0);
+    lfx_trade(f, 99.2, 0.01, CQ_SIDE_SELL);
+    lfx_advance(f, 1000 * LFX_MS);
+    size_t n = 0;
+    cq_sim_orders(f->sim, &n);
+    ck_assert_uint_eq(n, 1);
+    ck_assert(lfx_log_has(f, "INFO EX: trades seen: 1"));
+    ck_assert_int_eq(cq_lua_reload(f->lua, id, err, sizeof err), 0);
+    lfx_free(f);
+}
+END_TEST
+
 #define HAS(s, sub) ck_assert_msg(strstr((s), (sub)) != NULL, "'%s' not in '%s'", (sub), (s))
 
 static const char *EMPTY = "local S = {}\nfunction S.on_start() end\nreturn S\n";
@@ -503,6 +525,7 @@ int main(void)
     Suite *s = suite_create("lua_host");
     TCase *tc = tcase_create("host");
     tcase_add_test(tc, test_lua_issue_example_trades_lead_to_orders_at_the_sim);
+    tcase_add_test(tc, test_lua_shipped_example_strategy_runs);
     tcase_add_test(tc, test_lua_load_errors_name_the_file_and_line);
     tcase_add_test(tc, test_lua_create_refuses_a_missing_env_member);
     tcase_add_test(tc, test_lua_on_start_error_stops_the_strategy);
