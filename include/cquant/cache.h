@@ -79,6 +79,7 @@ int cq_cache_order_remove(cq_cache_t *cache, cq_order_t *order);
 cq_order_t *cq_cache_order(const cq_cache_t *cache, const char *client_order_id);
 cq_order_t *cq_cache_order_by_venue_id(const cq_cache_t *cache, const char *venue_order_id);
 
+/* CQ_FFI_BEGIN */
 enum {
     CQ_ORDERS_ALL = 0,
     CQ_ORDERS_OPEN = 1,
@@ -91,6 +92,7 @@ typedef struct cq_order_query {
     uint32_t instrument;   /* 0 = any */
     uint32_t strategy;     /* 0 = any */
 } cq_order_query_t;
+/* CQ_FFI_END */
 
 /* Orders matching q, in insertion order, written to out[0..cap). Returns the
  * total number matching (which may exceed cap, like snprintf), or a negative

@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 
+/* CQ_FFI_BEGIN */
 enum { CQ_LOG_DEBUG = 0, CQ_LOG_INFO = 1, CQ_LOG_WARN = 2, CQ_LOG_ERROR = 3, CQ_LOG_OFF = 4 };
 
 typedef void (*cq_log_sink_fn)(void *user, int level, const char *module, const char *msg);
@@ -19,6 +20,7 @@ typedef struct cq_log {
     cq_log_sink_fn sink;  /* NULL = stderr */
     void *user;
 } cq_log_t;
+/* CQ_FFI_END */
 
 void cq_log_init(cq_log_t *log, int level);
 

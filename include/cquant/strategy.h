@@ -70,7 +70,9 @@ typedef struct cq_lua_info {
 typedef struct cq_lua cq_lua_t;
 
 int cq_lua_create(cq_lua_t **out, const cq_lua_env_t *env, const cq_lua_config_t *cfg);
-/* Stops every strategy (on_stop), frees the state. */
+/* Stops every strategy (on_stop), frees the state. Call it before the
+ * bus, timers and ExecutionEngine are destroyed: it unsubscribes and
+ * cancels its timers. */
 void cq_lua_destroy(cq_lua_t *L);
 
 /* Load a strategy file under a name (interned as the strategy in the cache;
@@ -87,13 +89,20 @@ int cq_lua_start(cq_lua_t *L, uint32_t strategy, char *err, size_t errlen);
 /* Hot reload from the strategy's file (and the strategies/ modules it
  * required). Any failure (cannot read, syntax error, error in the new
  * chunk or in its on_reload) keeps the old version running and returns the
- * error with "file:line: message" in err. 0 when the new code runs. */
+ * error with "file:line: message" in err. 0 when the new code runs.
+ * Order: compile, old on_save(), new chunk, new on_reload(state), then new
+ * on_start() if the strategy is running (so the new code makes its own
+ * subscriptions); the old version's subscriptions and timers are dropped
+ * only after all of that succeeded. CQ_EIO, CQ_EPARSE, CQ_ESTATE, CQ_ENOENT,
+ * CQ_EBUSY (called from inside a callback). err may be NULL. */
 int cq_lua_reload(cq_lua_t *L, uint32_t strategy, char *err, size_t errlen);
 /* on_stop, then drop subscriptions and timers. Orders are left as they are. */
 int cq_lua_stop(cq_lua_t *L, uint32_t strategy);
 int cq_lua_info(const cq_lua_t *L, uint32_t strategy, cq_lua_info_t *out);
 /* The files a strategy's code came from (its file first, then the modules
- * it required), for a file watcher; *count gets how many. NULL if unknown. */
+ * it required), for a file watcher; *count gets how many; NULL-terminated.
+ * NULL if unknown. Valid until the next reload, stop of a failed load, or
+ * destroy. */
 const char *const *cq_lua_files(const cq_lua_t *L, uint32_t strategy, size_t *count);
 /* Evaluate a chunk in a strategy's environment (strategy 0: a shared REPL
  * environment) and write its results, tostring'd and tab-separated, to out.

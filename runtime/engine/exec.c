@@ -792,7 +792,8 @@ int cq_exec_cancel_all(cq_exec_t *ex, uint32_t instrument, uint32_t strategy, in
         cq_order_t **v = malloc((m ? m : 1) * sizeof *v);
         if (!v)
             return CQ_ENOMEM;
-        memcpy(v, ex->scratch, m * sizeof *v);
+        if (m) /* scratch is NULL until the first order is collected */
+            memcpy(v, ex->scratch, m * sizeof *v);
         for (size_t i = 0; i < m; i++) {
             cq_order_t *o = v[i];
             if (o->status == CQ_OS_PENDING_CANCEL || !cq_order_is_legal(o->status, CQ_OE_CANCEL_REQUEST))
