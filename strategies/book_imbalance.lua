@@ -47,9 +47,8 @@ local function on_book(b)
   last_ns = now
 end
 
-local done = { FILLED = true, CANCELED = true, EXPIRED = true, REJECTED = true, DENIED = true }
 function S.on_order(ev)
-  if working and done[status_name(ev.status)] and ffi.string(ev.client_order_id) == working then
+  if working and cq.is_closed(ev.status) and ev:id() == working then
     working = nil
   end
 end

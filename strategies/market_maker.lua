@@ -88,10 +88,9 @@ function S.on_start()
 end
 
 -- a quote that is done (filled, cancelled, rejected) frees its side
-local done = { FILLED = true, CANCELED = true, EXPIRED = true, REJECTED = true, DENIED = true }
 function S.on_order(ev, o)
-  if done[status_name(ev.status)] then
-    local id = ffi.string(ev.client_order_id)
+  if cq.is_closed(ev.status) then
+    local id = ev:id()
     if id == bid_id then bid_id, bid_px = nil, nil end
     if id == ask_id then ask_id, ask_px = nil, nil end
   end

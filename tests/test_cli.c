@@ -153,7 +153,7 @@ static const char *V1 =
     "  end)\n"
     "  timer.every(100, function() log.info('v1 n=%d', n) end)\n"
     "end\n"
-    "function S.on_fill(f) log.info('v1 fill %s', ffi.string(f.client_order_id)) end\n"
+    "function S.on_fill(f) log.info('v1 fill %s', f:id()) end\n"
     "function S.on_save() return { n = n, id = id } end\n"
     "return S\n";
 
@@ -168,14 +168,15 @@ static const char *V2 =
     "  if last and t.trade_id == last then doubles = doubles + 1 end\n"
     "  last = t.trade_id\n"
     "end\n"
-    "function S.on_start() error('on_start must not run on a reload') end\n"
-    "function S.on_reload(st)\n"
-    "  n, id = st.n, st.id\n"
-    "  log.info('v2 reloaded n=%d id=%s', n, id)\n"
+    "function S.on_start()\n"
     "  bus.subscribe('data.trades.' .. venue .. '.' .. sym, on_trade)\n"
     "  timer.every(100, function() log.info('v2 n=%d doubles=%d', n, doubles) end)\n"
     "end\n"
-    "function S.on_fill(f) log.info('v2 fill %s', ffi.string(f.client_order_id)) end\n"
+    "function S.on_reload(st)\n"
+    "  n, id = st.n, st.id\n"
+    "  log.info('v2 reloaded n=%d id=%s', n, id)\n"
+    "end\n"
+    "function S.on_fill(f) log.info('v2 fill %s', f:id()) end\n"
     "function S.on_save() return { n = n, id = id } end\n"
     "return S\n";
 

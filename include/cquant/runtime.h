@@ -48,6 +48,10 @@ typedef struct cq_rt_config {
     uint64_t seed;              /* sim fault draws */
     cq_risk_limits_t risk;      /* defaults for every strategy */
     int64_t exec_tick_ns;       /* cq_exec_tick period, 0 = 100 ms */
+    int64_t id_epoch_ns;        /* base of generated client ids without a journal
+                                   (cq_exec_config_t); 0 = wall clock. A backtest
+                                   passes a fixed value so its ids, and so its
+                                   output files, are the same in every run */
     const cq_log_t *log;        /* NULL: warnings to stderr */
 } cq_rt_config_t;
 

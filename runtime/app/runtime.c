@@ -144,7 +144,8 @@ int cq_rt_create(cq_rt_t **out, const cq_rt_config_t *cfg, char *err, size_t err
             goto fail;
         jp = &ji;
     }
-    if ((rc = cq_exec_create(&rt->ex, rt->bus, rt->cache, rt->risk, rt->pf, &v, jp, NULL, log)) < 0)
+    cq_exec_config_t ec = {.id_epoch_ns = cfg->id_epoch_ns};
+    if ((rc = cq_exec_create(&rt->ex, rt->bus, rt->cache, rt->risk, rt->pf, &v, jp, &ec, log)) < 0)
         goto fail;
     /* The sim and the portfolio see market data before any strategy. */
     if ((rc = cq_bus_subscribe(rt->bus, "data.book.*", 1000000, on_book, rt, NULL)) < 0 ||
@@ -303,6 +304,7 @@ long cq_rt_run_until(cq_rt_t *rt, int64_t until, int *done, char *err, size_t er
         } else if (tt <= t) {
             cq_timers_run(rt->timers, t);
         } else {
+            cq_data_advance(rt->de, t); /* bars ending at or before t close first */
             source_t *s = &rt->src[si];
             int rc = s->replay ? cq_replay_next(s->replay) : cq_synth_next(s->synth);
             if (rc < 0) {

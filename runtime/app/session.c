@@ -101,6 +101,8 @@ int cq_session_open(cq_session_t *s, const cq_opts_t *opts, const cq_synth_confi
     rc.maker_fee_bps = opts->maker_bps;
     rc.taker_fee_bps = opts->taker_bps;
     rc.seed = opts->seed;
+    /* a backtest's client ids must not depend on the wall clock */
+    rc.id_epoch_ns = synth ? 0 : 1767225600000000000LL;
     rc.log = &s->log;
     int r = cq_rt_create(&s->rt, &rc, err, errlen);
     if (r < 0)

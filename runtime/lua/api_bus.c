@@ -22,6 +22,7 @@
  * raise a Lua error outside a protected call.
  */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cquant/error.h"
@@ -116,6 +117,25 @@ void cq_luah_drop_subs(lh_ver_t *v)
     v->nsubs = 0;
 }
 
+/* Subscribing to the bars of one instrument and spec
+ * ("data.bars.BINANCE.BTCUSDT.1m", no wildcard) asks the DataEngine to build
+ * them from trades: a strategy never has to configure bars separately, and
+ * a spec it never asks for costs nothing. Bars already built (by another
+ * subscriber, or before a reload) are kept. An unknown instrument or a bad
+ * spec is not an error here: the subscription simply receives nothing. */
+static void want_bars(cq_lua_t *h, const char *pattern)
+{
+    if (!h->env.data || strncmp(pattern, "data.bars.", 10) != 0 || strpbrk(pattern, "*?"))
+        return;
+    char venue[32], symbol[48], spec[32], id[96];
+    if (sscanf(pattern + 10, "%31[^.].%47[^.].%31s", venue, symbol, spec) != 3)
+        return;
+    snprintf(id, sizeof id, "%s.%s", symbol, venue);
+    uint32_t inst;
+    if (cq_cache_instrument_find(h->env.cache, id, &inst) == 0)
+        cq_data_add_bars(h->env.data, inst, spec, 0);
+}
+
 /* raw.subscribe(vid, pattern, fn, priority) -> id */
 static int l_subscribe(lua_State *L)
 {
@@ -139,6 +159,7 @@ static int l_subscribe(lua_State *L)
         free(sub);
         return luaL_error(L, "bus.subscribe: pattern '%s': %s", pattern, cq_strerror(rc));
     }
+    want_bars(h, pattern);
     sub->next = v->subs;
     if (v->subs)
         v->subs->prev = sub;
