@@ -205,7 +205,7 @@ START_TEST(test_cli_run_hot_reload_keeps_state_orders_and_the_old_version_on_err
      * (1.5 s each way) reports its fill to v2 */
     write_file(path("hr.lua"), V2);
     size_t rel = wait_for(&p, at, "now runs version 2", 5);
-    size_t st = wait_for(&p, rel, "v2 reloaded n=", 5);
+    size_t st = wait_for(&p, at, "v2 reloaded n=", 5); /* logged before the reload line */
     int n_reloaded = atoi(p.out + st + strlen("v2 reloaded n="));
     ck_assert_int_gt(n_reloaded, 0);
     size_t fill = wait_for(&p, rel, "v2 fill ", 8);
@@ -320,8 +320,9 @@ START_TEST(test_cli_bad_command_lines_exit_2_with_one_line)
     write_file(path("ok.lua"), "return {}\n");
     write_file(path("syntax.lua"), "local S = {\nreturn S\n");
     write_file(path("notable.lua"), "return 42\n");
-    const char *d = path("m.cqd");
-    const char *ok = path("ok.lua");
+    char d[600], ok[600];
+    snprintf(d, sizeof d, "%s", path("m.cqd"));
+    snprintf(ok, sizeof ok, "%s", path("ok.lua"));
     expect_exit2("no strategy", "backtest", "--data", d, NULL);
     expect_exit2("no data", "backtest", ok, NULL);
     expect_exit2("unknown option", "backtest", ok, "--data", d, "--frobnicate", NULL);
@@ -347,7 +348,7 @@ START_TEST(test_cli_bad_command_lines_exit_2_with_one_line)
     expect_exit2("unknown command", "frobnicate", NULL);
     /* a syntax error names file:line */
     static proc_t p;
-    char *argv[] = {(char *)cquant, "backtest", (char *)path("syntax.lua"), "--data", (char *)d, NULL};
+    char *argv[] = {(char *)cquant, "backtest", (char *)path("syntax.lua"), "--data", d, NULL};
     run(&p, argv);
     ck_assert_msg(strstr(p.out, "syntax.lua:2") || strstr(p.out, "syntax.lua:3"), "%s", p.out);
 }

@@ -173,8 +173,13 @@ int cq_session_open(cq_session_t *s, const cq_opts_t *opts, const cq_synth_confi
     if (!has_inst)
         params[np++] = inst_param;
     params[np] = NULL;
-    if ((r = cq_lua_load(s->lua, opts->strategy, s->strategy_name, params, &s->strategy, err,
-                         errlen)) < 0)
+    /* a failed load is reported once, by the caller, from err (the host
+     * would also log it, traceback included) */
+    int level = s->log.level;
+    s->log.level = CQ_LOG_OFF;
+    r = cq_lua_load(s->lua, opts->strategy, s->strategy_name, params, &s->strategy, err, errlen);
+    s->log.level = level;
+    if (r < 0)
         return 2;
     char shown[512] = "";
     for (size_t i = 0; i < opts->nparams; i++) {
