@@ -520,6 +520,42 @@ START_TEST(test_lua_out_of_memory_in_a_callback_is_caught)
 }
 END_TEST
 
+
+/* A finalizer that raises runs at some allocation, maybe in C outside any
+ * protected call: the host wraps finalizers so that the error is logged
+ * and nothing else happens. */
+START_TEST(test_lua_failing_finalizers_are_logged_not_fatal)
+{
+    lfx_t *f = lfx_new(NULL);
+    uint32_t a = lfx_start(f, "A", "a.lua",
+                           "local ffi = require('ffi')\n"
+                           "ffi.cdef[[typedef struct fin_t { int x; } fin_t;]]\n"
+                           "local T = ffi.metatype('fin_t', { __gc = function() error('metatype gc boom') end })\n"
+                           "local S = {}\n"
+                           "function S.on_start()\n"
+                           "  for i = 1, 2000 do\n"
+                           "    ffi.gc(ffi.new('int[4]'), function() error('gc boom') end)\n"
+                           "    T()\n"
+                           "  end\n"
+                           "end\n"
+                           "function S.on_stop() end\n"
+                           "return S\n",
+                           NULL);
+    for (int i = 0; i < 20; i++) {
+        lfx_trade(f, 100, 1, CQ_SIDE_BUY);
+        ck_assert_int_eq(cq_lua_stop(f->lua, a), 0);
+        ck_assert_int_eq(cq_lua_start(f->lua, a, NULL, 0), 0);
+        lfx_eval(f, 0, "collectgarbage()");
+    }
+    ck_assert(lfx_log_has(f, "error in a finalizer (ignored): "));
+    ck_assert(lfx_log_has(f, "gc boom"));
+    ck_assert(lfx_log_has(f, "metatype gc boom"));
+    ck_assert_str_eq(lfx_eval(f, a, "newproxy"), "nil");
+    ck_assert_int_eq(lfx_info(f, a).state, CQ_STRAT_RUNNING);
+    lfx_free(f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("lua_host");
@@ -538,6 +574,7 @@ int main(void)
     tcase_add_test(tc, test_lua_strategies_do_not_see_each_others_globals);
     tcase_add_test(tc, test_lua_hostile_strategy_cannot_crash_the_host);
     tcase_add_test(tc, test_lua_out_of_memory_in_a_callback_is_caught);
+    tcase_add_test(tc, test_lua_failing_finalizers_are_logged_not_fatal);
     tcase_add_test(tc, test_lua_eval_in_the_repl_and_in_a_strategy);
     tcase_add_test(tc, test_lua_destroy_stops_running_strategies);
     suite_add_tcase(s, tc);

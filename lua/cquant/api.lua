@@ -88,7 +88,9 @@ function M.build(ctx)
   -- Instrument id ("BTCUSDT.BINANCE") or handle -> handle, or nil.
   local function instrument(v)
     if type(v) == "number" then
-      if v >= 1 and v == math.floor(v) and F.cache_instrument_name(F.cache, v) ~= nil then return v end
+      if v >= 1 and v < 2 ^ 32 and v == math.floor(v) and F.cache_instrument_name(F.cache, v) ~= nil then
+        return v
+      end
       return nil
     end
     local h = inst_handles[v]

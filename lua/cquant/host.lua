@@ -36,9 +36,39 @@ function H.init(raw_, ffi_addr, cdef)
   for ev, name in pairs(types.event_types) do
     boxes[ev] = ffi.new("const " .. name .. " *")
   end
+  -- Finalizers never raise. LuaJIT rethrows a finalizer's error at the
+  -- allocation that ran the GC step, which may be in C outside any
+  -- protected call, where it would abort the process. So every finalizer a
+  -- strategy installs is wrapped in pcall and its error logged; and
+  -- newproxy (userdata with a __gc) is not offered.
+  local function gc_error(e)
+    local ok, msg = pcall(tostring, e)
+    F.log_write(F.log, 3, "lua", "error in a finalizer (ignored): " .. (ok and msg or "?"))
+  end
+  local function safe(fin)
+    return function(x)
+      local ok, e = pcall(fin, x)
+      if not ok then gc_error(e) end
+    end
+  end
+  local raw_gc, raw_metatype = ffi.gc, ffi.metatype
+  ffi.gc = function(cd, fin)
+    if type(fin) == "function" then fin = safe(fin) end
+    return raw_gc(cd, fin)
+  end
+  ffi.metatype = function(ct, mt)
+    if type(mt) == "table" and mt.__gc ~= nil then
+      local m = {}
+      for k, v in pairs(mt) do m[k] = v end
+      m.__gc = safe(mt.__gc)
+      mt = m
+    end
+    return raw_metatype(ct, mt)
+  end
   for k, v in pairs(G) do
     if type(v) == "function" then BASE_FUNCS[k] = v end
   end
+  BASE_FUNCS.newproxy = nil
   for _, k in ipairs(LIB_NAMES) do BASE_LIBS[k] = G[k] end
   BASE_FUNCS.module = nil -- would write into the real globals
   return boxes

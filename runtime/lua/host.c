@@ -227,22 +227,23 @@ int cq_luah_pcall(cq_lua_t *h, lh_strat_t *s, lua_State *L, int nargs, int nres,
     return rc;
 }
 
-/* Push v's S[name] if it is a function (looked up with rawget: a callback
- * lookup must not run a metamethod outside a protected call). */
-static int push_cb(cq_lua_t *h, lua_State *L, const lh_ver_t *v, const char *name)
+/* Push v's S[key] if it is a function. Looked up with rawget and an
+ * interned key: outside a protected call nothing may run a metamethod or
+ * allocate (an allocation can run a GC step, and a finalizer's error
+ * would have no pcall to land in). */
+static int push_cb(cq_lua_t *h, lua_State *L, const lh_ver_t *v, int key)
 {
     lua_rawgeti(L, LUA_REGISTRYINDEX, v->ref_S);
     if (!lua_istable(L, -1)) {
         lua_pop(L, 1);
         return 0;
     }
-    lua_pushstring(L, name);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, h->ref_key[key]);
     lua_rawget(L, -2);
     lua_remove(L, -2);
     if (lua_isfunction(L, -1))
         return 1;
     lua_pop(L, 1);
-    (void)h;
     return 0;
 }
 
@@ -258,7 +259,7 @@ static void stop_strategy(cq_lua_t *h, lh_strat_t *s, int32_t state)
     lh_ver_t *v = s->cur;
     if (!v || v->dead)
         return;
-    if (was_running && push_cb(h, h->cur, v, "on_stop"))
+    if (was_running && push_cb(h, h->cur, v, LH_KEY_ON_STOP))
         cq_luah_pcall(h, s, h->cur, 0, 0, LH_CALL_LIFECYCLE, "on_stop", NULL, 0);
     v->live = 0;
     cq_luah_drop_subs(v);
@@ -466,7 +467,7 @@ int cq_lua_start(cq_lua_t *h, uint32_t strategy, char *err, size_t errlen)
     s->state = CQ_STRAT_RUNNING;
     s->errors_in_row = 0;
     v->live = 1;
-    if (push_cb(h, h->cur, v, "on_start") &&
+    if (push_cb(h, h->cur, v, LH_KEY_ON_START) &&
         cq_luah_pcall(h, s, h->cur, 0, 0, LH_CALL_LIFECYCLE, "on_start", err, errlen) != 0) {
         /* not started: no on_stop */
         s->state = CQ_STRAT_STOPPED;
@@ -534,7 +535,7 @@ int cq_lua_reload(cq_lua_t *h, uint32_t strategy, char *err, size_t errlen)
         return reload_failed(h, s, rc, err);
     lh_ver_t *old = s->cur;
     /* on_save */
-    if (push_cb(h, L, old, "on_save")) {
+    if (push_cb(h, L, old, LH_KEY_ON_SAVE)) {
         if (cq_luah_pcall(h, s, L, 0, 1, LH_CALL_LIFECYCLE, "on_save", err, errlen) != 0) {
             lua_settop(L, top);
             return reload_failed(h, s, CQ_ESTATE, err);
@@ -562,12 +563,12 @@ int cq_lua_reload(cq_lua_t *h, uint32_t strategy, char *err, size_t errlen)
         rc = run_chunk(h, s, nv, err, errlen);
     else
         lua_pop(L, 1);
-    if (rc == 0 && push_cb(h, L, nv, "on_reload")) {
+    if (rc == 0 && push_cb(h, L, nv, LH_KEY_ON_RELOAD)) {
         lua_pushvalue(L, state_idx);
         if (cq_luah_pcall(h, s, L, 1, 0, LH_CALL_LIFECYCLE, "on_reload", err, errlen) != 0)
             rc = CQ_ESTATE;
     }
-    if (rc == 0 && running && push_cb(h, L, nv, "on_start")) {
+    if (rc == 0 && running && push_cb(h, L, nv, LH_KEY_ON_START)) {
         if (cq_luah_pcall(h, s, L, 0, 0, LH_CALL_LIFECYCLE, "on_start", err, errlen) != 0)
             rc = CQ_ESTATE;
     }
@@ -726,8 +727,9 @@ static int init_state(lua_State *L)
     h->ref_host = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_getfield(L, -1, "traceback");
     h->ref_tb = luaL_ref(L, LUA_REGISTRYINDEX);
-    static const char *const keys[3] = {"on_order", "on_fill", "on_position"};
-    for (int i = 0; i < 3; i++) {
+    static const char *const keys[7] = {"on_order", "on_fill", "on_position", "on_start",
+                                        "on_stop", "on_save", "on_reload"};
+    for (int i = 0; i < 7; i++) {
         lua_pushstring(L, keys[i]);
         h->ref_key[i] = luaL_ref(L, LUA_REGISTRYINDEX);
     }
@@ -753,6 +755,17 @@ static int init_state(lua_State *L)
             lua_pop(L, 1);
         }
     }
+    return 0;
+}
+
+/* An error with no protected call to catch it: only an allocation failure
+ * in the host's own C code outside a callback can get here (finalizers are
+ * wrapped, callbacks are pcalls). LuaJIT aborts after this returns; say why
+ * first. */
+static int panic(lua_State *L)
+{
+    const char *m = lua_tostring(L, -1);
+    fprintf(stderr, "cquant: unrecoverable Lua error outside a callback: %s\n", m ? m : "?");
     return 0;
 }
 
@@ -786,6 +799,7 @@ int cq_lua_create(cq_lua_t **out, const cq_lua_env_t *env, const cq_lua_config_t
         return CQ_ENOMEM;
     }
     h->cur = h->L;
+    lua_atpanic(h->L, panic);
     if (lua_cpcall(h->L, init_state, h) != 0) {
         cq_logf(env->log, CQ_LOG_ERROR, MOD, "cannot start the Lua host: %s", lua_tostring(h->L, -1));
         lua_close(h->L);

@@ -121,10 +121,19 @@ struct cq_lua {
     lh_ver_t **vers;          /* [0] unused: version id 0 is the REPL */
     size_t nvers, capvers;
     int depth;                /* callbacks in progress */
-    int ref_key[3];           /* "on_order", "on_fill", "on_position" */
+    int ref_key[7];           /* the callback names (LH_KEY_*), interned once:
+                                 looking one up never allocates */
 };
 
-enum { LH_KEY_ON_ORDER = 0, LH_KEY_ON_FILL = 1, LH_KEY_ON_POSITION = 2 };
+enum {
+    LH_KEY_ON_ORDER = 0,
+    LH_KEY_ON_FILL = 1,
+    LH_KEY_ON_POSITION = 2,
+    LH_KEY_ON_START = 3,
+    LH_KEY_ON_STOP = 4,
+    LH_KEY_ON_SAVE = 5,
+    LH_KEY_ON_RELOAD = 6
+};
 
 /* Modes of cq_luah_pcall. */
 enum {
