@@ -11,7 +11,7 @@
 -- more often than every min_requote_ms, so the order rate stays bounded.
 --
 -- Parameters (--param k=v): instrument (default: the run's instrument),
--- size (0.01), half_spread_bps (2), skew_bps (10: bps of mid per unit of
+-- size (0.01), half_spread_bps (1), skew_bps (10: bps of mid per unit of
 -- position), max_position (0.05), requote_ticks (2), min_requote_ms (250).
 
 local S = {}
@@ -19,7 +19,7 @@ local S = {}
 local P = {
   instrument = params.instrument,
   size = params.size or 0.01,
-  half_spread_bps = params.half_spread_bps or 2,
+  half_spread_bps = params.half_spread_bps or 1,
   skew_bps = params.skew_bps or 10,
   max_position = params.max_position or 0.05,
   requote_ticks = params.requote_ticks or 2,

@@ -47,7 +47,7 @@ static void usage(FILE *f)
             "  --seed N             seed of the simulated venue (default 1)\n"
             "  --journal FILE       journal orders to SQLite (default: none in a backtest)\n"
             "  --max-errors N       callback errors in a row before the strategy is stopped\n"
-            "  --quiet              no strategy log below WARN, no summary table\n"
+            "  --quiet              no strategy log below WARN\n"
             "  --progress / --no-progress   progress bar on stderr (default: on a terminal)\n");
 }
 
@@ -134,7 +134,7 @@ static int run_one(const cq_opts_t *o, cq_report_metrics_t *m, int quiet_all)
     }
     cq_session_finish(&s);
     cq_report_metrics(s.report, events, wall, m);
-    if (!quiet_all && !o->quiet)
+    if (!quiet_all)
         cq_report_print(s.report, m, stdout);
     if (o->out) {
         if (cq_report_write(s.report, m, o->out, err, sizeof err) < 0) {
