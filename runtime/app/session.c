@@ -5,6 +5,7 @@
  * equity sampler is an ordinary runtime timer, so samples fall on the same
  * simulated instants in every run of the same inputs.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,6 +210,8 @@ int cq_session_open(cq_session_t *s, const cq_opts_t *opts, const cq_synth_confi
 int cq_session_start(cq_session_t *s, char *err, size_t errlen)
 {
     int64_t now = cq_rt_now(s->rt);
+    /* the first sample is the start, before any fill: drawdowns count from it */
+    cq_report_equity(s->report, now, s->start_equity, NAN, 0);
     int64_t first = now - now % s->sample_ns + s->sample_ns;
     int r = cq_timer_start(cq_rt_timers(s->rt), first, s->sample_ns, on_sample, s, NULL);
     if (r < 0) {
