@@ -7,12 +7,13 @@
 -- rounded away from the mid to the tick, and never through the touch (a
 -- post-only quote would be rejected, a plain one would take). A side whose
 -- fill would push |position| past max_position is not quoted. Quotes are
--- replaced only when their price is off by requote_ticks or more, and not
+-- replaced only when their price is off by requote_bps or more, and not
 -- more often than every min_requote_ms, so the order rate stays bounded.
 --
 -- Parameters (--param k=v): instrument (default: the run's instrument),
 -- size (0.01), half_spread_bps (1), skew_bps (10: bps of mid per unit of
--- position), max_position (0.05), requote_ticks (2), min_requote_ms (250).
+-- position), max_position (0.05), requote_bps (0.3: a quote moves when its
+-- target moved this much), min_requote_ms (250).
 
 local S = {}
 
@@ -22,7 +23,7 @@ local P = {
   half_spread_bps = params.half_spread_bps or 1,
   skew_bps = params.skew_bps or 10,
   max_position = params.max_position or 0.05,
-  requote_ticks = params.requote_ticks or 2,
+  requote_bps = params.requote_bps or 0.3,
   min_requote_ms = params.min_requote_ms or 250,
 }
 
@@ -42,7 +43,7 @@ end
 
 -- keep one order per side: replace it when the target moved enough
 local function requote(side, id, px, target, allowed)
-  if id and (not allowed or math.abs(px - target) >= P.requote_ticks * tick - 1e-9) then
+  if id and (not allowed or math.abs(px - target) >= math.max(tick, px * P.requote_bps * 1e-4) - 1e-9) then
     exec.cancel(id)
     id, px = nil, nil
   end

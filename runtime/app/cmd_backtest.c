@@ -241,6 +241,18 @@ static combo_t *expand(const cq_opts_t *o, size_t *count, char *err, size_t errl
     return c;
 }
 
+/* n/a for an undefined value, inf for an infinite one (as the report prints them) */
+static void fmt_metric(char *buf, size_t len, const char *fmt, double v)
+{
+    int w = atoi(fmt + 1);
+    if (isnan(v))
+        snprintf(buf, len, "%*s", w, "n/a");
+    else if (isinf(v))
+        snprintf(buf, len, "%*s", w, v > 0 ? "inf" : "-inf");
+    else
+        snprintf(buf, len, fmt, v);
+}
+
 static int sweep(const cq_opts_t *o)
 {
     char err[256];
@@ -328,10 +340,12 @@ static int sweep(const cq_opts_t *o)
             c[i].status = (r == (ssize_t)sizeof c[i].m && WIFEXITED(status)) ? WEXITSTATUS(status) : 1;
             running--;
             finished++;
-            fprintf(stderr, "\rsweep: %zu/%zu done", finished, n);
+            if (isatty(2))
+                fprintf(stderr, "\rsweep: %zu/%zu done", finished, n);
         }
     }
-    fputc('\n', stderr);
+    if (isatty(2))
+        fputc('\n', stderr);
     qsort(c, n, sizeof *c, by_metric);
     printf("%-40s %10s %10s %10s %10s %8s %8s %10s %12s\n", "params", "return%", "sharpe", "sortino",
            "maxdd%", "trades", "win%", "pf", "end_equity");
@@ -343,9 +357,12 @@ static int sweep(const cq_opts_t *o)
             failures++;
             continue;
         }
-        printf("%-40s %10.3f %10.3f %10.3f %10.3f %8llu %8.1f %10.3f %12.2f\n", c[i].label,
+        char win[16], pf[16];
+        fmt_metric(win, sizeof win, "%8.1f", m->win_rate * 100);
+        fmt_metric(pf, sizeof pf, "%10.3f", m->profit_factor);
+        printf("%-40s %10.3f %10.3f %10.3f %10.3f %8llu %8s %10s %12.2f\n", c[i].label,
                m->total_return * 100, m->sharpe, m->sortino, m->max_drawdown_pct * 100,
-               (unsigned long long)m->trades, m->win_rate * 100, m->profit_factor, m->end_equity);
+               (unsigned long long)m->trades, win, pf, m->end_equity);
     }
     printf("sorted by %s\n", sort_key);
     free(pids);
