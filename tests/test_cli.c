@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cquant/cache.h"
+#include "cquant/journal.h"
 #include "support/cq_test.h"
 
 extern char **environ;
@@ -374,6 +376,62 @@ START_TEST(test_cli_backtest_strategy_errors_do_not_crash_and_are_reported)
 }
 END_TEST
 
+static int count_open(void *user, const cq_journal_order_t *rec)
+{
+    (void)rec;
+    (*(int *)user)++;
+    return 0;
+}
+
+START_TEST(test_cli_run_sigint_stops_cleanly_and_the_journal_restores_open_orders)
+{
+    char strat[600];
+    snprintf(strat, sizeof strat, "%s/strategies/market_maker.lua", CQ_SOURCE_DIR);
+    char db[600];
+    snprintf(db, sizeof db, "%s", path("j.db"));
+    char *argv[] = {(char *)cquant, "run", strat, "--journal", db, "--no-watch", "--duration", "20", NULL};
+    static proc_t p;
+    spawn(&p, argv);
+    wait_for(&p, 0, "running ", 10);
+    usleep(1500 * 1000); /* quotes are placed within 250 ms of the first book */
+    kill(p.pid, SIGINT);
+    ck_assert_int_eq(finish(&p), 0);
+    ck_assert_ptr_nonnull(strstr(p.out, "SIGINT: stopping"));
+    ck_assert_ptr_nonnull(strstr(p.out, "status: "));
+    /* the journal is closed cleanly and holds the quotes left working */
+    cq_cache_t *cache;
+    ck_assert_int_eq(cq_cache_create(&cache, NULL), 0);
+    cq_journal_config_t jc = {.cache = cache};
+    cq_journal_t *j;
+    ck_assert_int_eq(cq_journal_open(&j, db, &jc), 0);
+    int open = 0;
+    ck_assert_int_eq(cq_journal_load_open(j, count_open, &open), 0);
+    ck_assert_int_ge(open, 1);
+    cq_journal_close(j);
+    cq_cache_destroy(cache);
+    /* the next run loads them back and asks the venue about each */
+    char *argv2[] = {(char *)cquant, "run", strat, "--journal", db, "--no-watch", "--duration", "1", NULL};
+    ck_assert_int_eq(run(&p, argv2), 0);
+    ck_assert_msg(strstr(p.out, "open orders restored"), "%s", p.out);
+}
+END_TEST
+
+START_TEST(test_cli_backtest_progress_bar_only_when_asked_off_a_terminal)
+{
+    generate(path("m.cqd"), "5");
+    write_file(path("ok.lua"), "return {}\n");
+    static proc_t p;
+    char *argv[] = {(char *)cquant, "backtest", (char *)path("ok.lua"), "--data", (char *)path("m.cqd"), NULL};
+    ck_assert_int_eq(run(&p, argv), 0);
+    ck_assert_ptr_null(strstr(p.out, "ETA"));
+    char *argv2[] = {(char *)cquant, "backtest", (char *)path("ok.lua"), "--data", (char *)path("m.cqd"), "--progress", NULL};
+    ck_assert_int_eq(run(&p, argv2), 0);
+    ck_assert_ptr_nonnull(strstr(p.out, "100.0%"));
+    ck_assert_ptr_nonnull(strstr(p.out, "ev/s"));
+    ck_assert_ptr_nonnull(strstr(p.out, "ETA"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -385,6 +443,8 @@ int main(void)
     tcase_add_test(tc, test_cli_backtest_sweep_prints_the_grid_sorted);
     tcase_add_test(tc, test_cli_bad_command_lines_exit_2_with_one_line);
     tcase_add_test(tc, test_cli_backtest_strategy_errors_do_not_crash_and_are_reported);
+    tcase_add_test(tc, test_cli_run_sigint_stops_cleanly_and_the_journal_restores_open_orders);
+    tcase_add_test(tc, test_cli_backtest_progress_bar_only_when_asked_off_a_terminal);
     suite_add_tcase(s, tc);
     return cq_test_run(s);
 }
