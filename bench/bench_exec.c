@@ -188,6 +188,7 @@ static int chain_new(chain_t *c, int noop, uint32_t orders, int journal)
     memset(&sc, 0, sizeof sc);
     sc.report = cq_exec_on_report;
     sc.report_user = c->ex;
+    sc.initial_orders = orders;
     if (cq_sim_create(&c->sim, &sc, c->cache) < 0 || cq_sim_venue(c->sim, &c->simv) < 0)
         return -1;
     return cq_sim_on_book(c->sim, c->inst, c->book, T0);
