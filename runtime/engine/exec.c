@@ -70,8 +70,10 @@ struct cq_exec {
     cq_order_t **scratch;
     size_t nscratch;
 
-    char prefix[16];         /* generated ids: prefix + counter */
-    uint64_t counter;
+    char prefix[16];         /* generated ids: prefix + "-" + counter */
+    size_t prefix_len;
+    char counter[16];        /* the counter in base 36, most significant first */
+    size_t counter_len;
     char reason[64];
     cq_order_sm_stats_t sm;
     cq_exec_stats_t st;
@@ -287,8 +289,17 @@ static int tids_has(const cq_exec_t *ex, const char *id)
 
 /* ---- publishing ---------------------------------------------------------- */
 
+static const topics_t *topics_intern(cq_exec_t *ex, uint32_t strategy);
+
 /* Topic handles of a strategy, interned on first use. */
-static const topics_t *topics_of(cq_exec_t *ex, uint32_t strategy)
+static inline const topics_t *topics_of(cq_exec_t *ex, uint32_t strategy)
+{
+    if (strategy < ex->ntopics && ex->topics[strategy].order)
+        return &ex->topics[strategy];
+    return topics_intern(ex, strategy);
+}
+
+static const topics_t *topics_intern(cq_exec_t *ex, uint32_t strategy)
 {
     if (strategy >= ex->ntopics) {
         size_t n = ex->ntopics ? ex->ntopics : 16;
@@ -429,11 +440,24 @@ static int next_id(cq_exec_t *ex, char out[40])
             return CQ_EINVAL;
         return 0;
     }
+    /* The counter is kept as base-36 text and incremented in place:
+     * printing a number costs a division per digit. 13 digits hold every
+     * uint64; the prefix (epoch ms) has 9: at most 23 characters. */
+    int i = (int)ex->counter_len - 1;
+    while (i >= 0 && ex->counter[i] == 'z')
+        ex->counter[i--] = '0';
+    if (i >= 0)
+        ex->counter[i] = ex->counter[i] == '9' ? 'a' : (char)(ex->counter[i] + 1);
+    else if (ex->counter_len < 13) {
+        memmove(ex->counter + 1, ex->counter, ex->counter_len++);
+        ex->counter[0] = '1';
+    } else {
+        return CQ_ERANGE;
+    }
     memset(out, 0, 40);
-    size_t n = strlen(ex->prefix);
-    memcpy(out, ex->prefix, n);
-    out[n] = '-';
-    base36(out + n + 1, 40 - n - 1, ++ex->counter);
+    memcpy(out, ex->prefix, ex->prefix_len);
+    out[ex->prefix_len] = '-';
+    memcpy(out + ex->prefix_len + 1, ex->counter, ex->counter_len);
     return 0;
 }
 
@@ -481,6 +505,7 @@ int cq_exec_create(cq_exec_t **out, cq_bus_t *bus, cq_cache_t *cache, cq_risk_t 
         ex->cfg.id_epoch_ns = cq_time_wall_ns();
     ex->log = log;
     base36(ex->prefix, sizeof ex->prefix, (uint64_t)(ex->cfg.id_epoch_ns / 1000000));
+    ex->prefix_len = strlen(ex->prefix);
     int rc = cq_cache_strategy_intern(cache, "external", &ex->external);
     if (rc == 0)
         rc = tracks_grow(ex);

@@ -82,6 +82,11 @@ typedef struct islot {
     uint32_t hash;
 } islot_t;
 
+typedef struct dec_ctr {
+    char d[23];              /* digits, most significant first */
+    uint8_t n;
+} dec_ctr_t;
+
 typedef struct vec32 {
     uint32_t *v;
     size_t n, cap;
@@ -116,8 +121,8 @@ struct cq_sim {
     uint64_t rng;
     uint64_t seq;            /* schedule order */
     uint64_t prio_seq;
-    uint64_t trade_seq;      /* "S1", "S2"... */
-    uint64_t venue_seq;      /* venue order ids "1", "2"... */
+    dec_ctr_t trade_seq;     /* "S1", "S2"... */
+    dec_ctr_t venue_seq;     /* venue order ids "1", "2"... */
     int closed, busy, err;
 
     hent_t *heap;
@@ -225,21 +230,27 @@ static void fail(cq_sim_t *s, int rc)
         s->err = rc;
 }
 
-/* prefix followed by n in decimal, into a zeroed field of at least 24 bytes
- * (snprintf costs more than the rest of an order's acceptance). */
-static void put_id(char *out, char prefix, uint64_t n)
+/* The next number of a counter kept as decimal text, written after prefix
+ * (0: none) into a field of at least 24 bytes, NUL-terminated. Incrementing
+ * the digits in place costs a few instructions; printing a uint64 costs a
+ * division per digit, and snprintf more than the rest of an order's
+ * acceptance. 20 digits hold every uint64. */
+static void put_next(char *out, char prefix, dec_ctr_t *c)
 {
-    char tmp[24];
-    size_t k = 0, j = 0;
-    do {
-        tmp[k++] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n);
+    int i = (int)c->n - 1;
+    while (i >= 0 && c->d[i] == '9')
+        c->d[i--] = '0';
+    if (i >= 0) {
+        c->d[i]++;
+    } else if (c->n < sizeof c->d) {
+        memmove(c->d + 1, c->d, c->n++);
+        c->d[0] = '1';
+    }
+    size_t j = 0;
     if (prefix)
         out[j++] = prefix;
-    while (k)
-        out[j++] = tmp[--k];
-    out[j] = '\0';
+    memcpy(out + j, c->d, c->n);
+    out[j + c->n] = '\0';
 }
 
 /* A C string into a fixed field, cut to fit, NUL-terminated (the field
@@ -298,6 +309,10 @@ static int to_incs(double v, int64_t units, int32_t prec, double inc, int exact,
         if (exact && fabs(x - r) > 1e-9 + fabs(x) * 1e-14)
             return CQ_EINVAL;
         int64_t n = (int64_t)r;
+        if (units == 1) { /* the usual increment: no division */
+            *out = n;
+            return 0;
+        }
         if (n % units != 0) {
             if (exact)
                 return CQ_EINVAL;
@@ -632,29 +647,33 @@ static hent_t heap_pop(cq_sim_t *s)
     return top;
 }
 
-static int schedule_report(cq_sim_t *s, const cq_exec_report_t *r, int64_t due, uint64_t *seq)
+/* A zeroed report in a fresh schedule slot (*k), to be filled in place and
+ * handed to emit(): a report is written once, not built on the stack and
+ * copied. NULL (counted as lost work) if there is no memory. */
+static cq_exec_report_t *rep_slot(cq_sim_t *s, uint32_t *k)
 {
-    uint32_t k = slot_alloc(s);
-    if (k == NONE)
-        return CQ_ENOMEM;
-    slot_t *sl = slot_at(s, k);
-    sl->kind = IT_REPORT;
-    sl->u.rep = *r;
-    if (heap_push(s, due, k, seq) < 0) {
-        slot_free(s, k);
-        return CQ_ENOMEM;
+    *k = slot_alloc(s);
+    if (*k == NONE) {
+        s->st.reports++;
+        fail(s, CQ_ENOMEM);
+        return NULL;
     }
-    return 0;
+    slot_t *sl = slot_at(s, *k);
+    sl->kind = IT_REPORT;
+    memset(&sl->u.rep, 0, sizeof sl->u.rep);
+    return &sl->u.rep;
 }
 
-/* A report leaves the venue now: the faults decide how it travels. */
-static void emit(cq_sim_t *s, const cq_exec_report_t *r)
+/* Report slot k (from rep_slot) leaves the venue now: the faults decide how
+ * it travels. The slot is the schedule's from here on. */
+static void emit(cq_sim_t *s, uint32_t k)
 {
     const cq_sim_faults_t *f = &s->cfg.faults;
     uint64_t seq;
     s->st.reports++;
     if (chance(s, f->drop)) {
         s->st.dropped++;
+        slot_free(s, k);
         return;
     }
     int64_t due = add_sat(s->now, s->cfg.report_latency_ns);
@@ -664,7 +683,8 @@ static void emit(cq_sim_t *s, const cq_exec_report_t *r)
     }
     int reorder = chance(s, f->reorder);
     int dup = chance(s, f->duplicate);
-    if (schedule_report(s, r, due, &seq) < 0) {
+    if (heap_push(s, due, k, &seq) < 0) {
+        slot_free(s, k);
         fail(s, CQ_ENOMEM);
         return;
     }
@@ -680,9 +700,9 @@ static void emit(cq_sim_t *s, const cq_exec_report_t *r)
                 prev = &s->heap[i];
         }
         if (mine && prev) {
-            uint32_t k = mine->slot;
+            uint32_t t = mine->slot;
             mine->slot = prev->slot;
-            prev->slot = k;
+            prev->slot = t;
             newest = prev->seq;
             s->st.reordered++;
         }
@@ -690,7 +710,18 @@ static void emit(cq_sim_t *s, const cq_exec_report_t *r)
     s->last_rep_seq = newest;
     s->has_last_rep = 1;
     if (dup) {
-        if (schedule_report(s, r, due, &seq) < 0) {
+        /* Slot k still holds this report (a reorder swaps slots between
+         * schedule entries, not their contents). */
+        uint32_t k2 = slot_alloc(s);
+        if (k2 == NONE) {
+            fail(s, CQ_ENOMEM);
+            return;
+        }
+        slot_t *sl = slot_at(s, k2);
+        sl->kind = IT_REPORT;
+        sl->u.rep = slot_at(s, k)->u.rep;
+        if (heap_push(s, due, k2, &seq) < 0) {
+            slot_free(s, k2);
             fail(s, CQ_ENOMEM);
             return;
         }
@@ -701,11 +732,11 @@ static void emit(cq_sim_t *s, const cq_exec_report_t *r)
 
 /* ---- reports ------------------------------------------------------------- */
 
+/* Order i's state into r, which the caller has zeroed (rep_slot). */
 static void rep_from_order(const cq_sim_t *s, uint32_t i, int32_t kind, cq_exec_report_t *r)
 {
     const cq_order_t *o = &s->orders[i];
     const ord_t *d = &s->ords[i];
-    memset(r, 0, sizeof *r);
     r->hdr.instrument = o->hdr.instrument;
     r->hdr.strategy = o->hdr.strategy;
     r->hdr.ts_event = s->now;
@@ -715,19 +746,24 @@ static void rep_from_order(const cq_sim_t *s, uint32_t i, int32_t kind, cq_exec_
     memcpy(r->venue_order_id, o->venue_order_id, sizeof r->venue_order_id);
     r->side = o->side;
     r->cum_qty = o->filled_qty;
-    const cq_instrument_t *sp = spec_of(s, i);
-    r->leaves_qty = status_open(o->status) && sp ? size_of(sp, d->qty - d->filled) : 0;
+    if (status_open(o->status)) {
+        const cq_instrument_t *sp = spec_of(s, i);
+        r->leaves_qty = sp ? size_of(sp, d->qty - d->filled) : 0;
+    }
     r->price = o->price;
     r->qty = o->qty;
 }
 
 static void emit_order(cq_sim_t *s, uint32_t i, int32_t kind, const char *reason)
 {
-    cq_exec_report_t r;
-    rep_from_order(s, i, kind, &r);
+    uint32_t k;
+    cq_exec_report_t *r = rep_slot(s, &k);
+    if (!r)
+        return;
+    rep_from_order(s, i, kind, r);
     if (reason)
-        put_str(r.reason, sizeof r.reason, reason);
-    emit(s, &r);
+        put_str(r->reason, sizeof r->reason, reason);
+    emit(s, k);
 }
 
 /* A report about a request the venue cannot tie to a record (unknown order,
@@ -735,25 +771,27 @@ static void emit_order(cq_sim_t *s, uint32_t i, int32_t kind, const char *reason
 static void emit_unknown(cq_sim_t *s, const cq_order_t *o, const char *cid, uint32_t instrument,
                          int32_t kind, const char *reason)
 {
-    cq_exec_report_t r;
-    memset(&r, 0, sizeof r);
-    r.hdr.ts_event = s->now;
-    r.kind = kind;
+    uint32_t k;
+    cq_exec_report_t *r = rep_slot(s, &k);
+    if (!r)
+        return;
+    r->hdr.ts_event = s->now;
+    r->kind = kind;
     if (o) {
-        r.hdr.instrument = o->hdr.instrument;
-        r.hdr.strategy = o->hdr.strategy;
-        r.side = o->side;
-        r.price = o->price;
-        r.qty = o->qty;
+        r->hdr.instrument = o->hdr.instrument;
+        r->hdr.strategy = o->hdr.strategy;
+        r->side = o->side;
+        r->price = o->price;
+        r->qty = o->qty;
         if (kind == CQ_REPORT_REJECTED)
-            r.status = CQ_OS_REJECTED;
+            r->status = CQ_OS_REJECTED;
     } else {
-        r.hdr.instrument = instrument;
+        r->hdr.instrument = instrument;
     }
-    put_str(r.client_order_id, sizeof r.client_order_id, cid);
+    put_str(r->client_order_id, sizeof r->client_order_id, cid);
     if (reason)
-        put_str(r.reason, sizeof r.reason, reason);
-    emit(s, &r);
+        put_str(r->reason, sizeof r->reason, reason);
+    emit(s, k);
 }
 
 /* ---- order life ---------------------------------------------------------- */
@@ -812,7 +850,7 @@ static int fill(cq_sim_t *s, uint32_t i, int64_t tick, int64_t q, int32_t liq)
     f->hdr.ts_event = f->hdr.ts_init = s->now;
     memcpy(f->client_order_id, o->client_order_id, sizeof f->client_order_id);
     memcpy(f->venue_order_id, o->venue_order_id, sizeof f->venue_order_id);
-    put_id(f->trade_id, 'S', ++s->trade_seq);
+    put_next(f->trade_id, 'S', &s->trade_seq);
     f->side = o->side;
     f->liquidity = liq;
     f->price = price;
@@ -822,15 +860,18 @@ static int fill(cq_sim_t *s, uint32_t i, int64_t tick, int64_t q, int32_t liq)
     f->fee_asset[sizeof f->fee_asset - 1] = '\0';
     s->st.fills++;
 
-    cq_exec_report_t r;
-    rep_from_order(s, i, CQ_REPORT_FILL, &r);
-    memcpy(r.trade_id, f->trade_id, sizeof r.trade_id);
-    r.liquidity = liq;
-    r.last_price = price;
-    r.last_qty = qty;
-    r.fee = fee;
-    memcpy(r.fee_asset, f->fee_asset, sizeof r.fee_asset);
-    emit(s, &r);
+    uint32_t k;
+    cq_exec_report_t *r = rep_slot(s, &k);
+    if (!r)
+        return 0; /* the fill is booked; its report is lost (counted) */
+    rep_from_order(s, i, CQ_REPORT_FILL, r);
+    memcpy(r->trade_id, f->trade_id, sizeof r->trade_id);
+    r->liquidity = liq;
+    r->last_price = price;
+    r->last_qty = qty;
+    r->fee = fee;
+    memcpy(r->fee_asset, f->fee_asset, sizeof r->fee_asset);
+    emit(s, k);
     return 0;
 }
 
@@ -1095,7 +1136,7 @@ static void on_submit(cq_sim_t *s, const cq_order_t *req)
         emit_order(s, i, CQ_REPORT_REJECTED, why);
         return;
     }
-    put_id(o->venue_order_id, 0, ++s->venue_seq);
+    put_next(o->venue_order_id, 0, &s->venue_seq);
     o->status = CQ_OS_ACCEPTED;
     emit_order(s, i, CQ_REPORT_ACCEPTED, NULL);
     switch (o->type) {
