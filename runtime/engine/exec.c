@@ -91,17 +91,21 @@ static void set_reason(cq_exec_t *ex, const char *fmt, ...)
     va_end(ap);
 }
 
-static uint64_t hash_bytes(const char *s)
+/* The hash of a trade id of n characters held zero-padded in a 40-byte
+ * buffer, eight bytes at a time (a byte-wise loop was a tenth of a fill's
+ * cost). The final mix matters: sequential ids ("T1", "T2"...) differ in
+ * few bits, and the table masks the low ones. */
+static uint64_t hash_id(const char s[40], size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    /* FNV's low bits cluster on sequential ids ("T1", "T2"...): mix them
-     * (murmur3's finalizer) before masking. */
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, w;
+    for (size_t i = 0; i < (n + 7) / 8; i++) {
+        memcpy(&w, s + 8 * i, 8);
+        h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
+        h ^= h >> 31;
+    }
+    h *= 0x94D049BB133111EBULL;
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 33;
     return h ? h : 1;
 }
@@ -244,12 +248,12 @@ static void tids_evict(cq_exec_t *ex, uint64_t h)
     ex->ntids--;
 }
 
-/* 1 if id was already present, 0 if added, CQ_ENOMEM. */
-static int tids_add(cq_exec_t *ex, const char *id)
+/* id (hash h, from hash_id): 1 if it was already present, 0 if added,
+ * CQ_ENOMEM. */
+static int tids_add(cq_exec_t *ex, const char *id, uint64_t h)
 {
     if (!ex->captids && tids_init(ex) < 0)
         return CQ_ENOMEM;
-    uint64_t h = hash_bytes(id);
     size_t mask = ex->captids - 1, j = h & mask;
     while (ex->tids[j].h) {
         if (ex->tids[j].h == h && strcmp(ex->tids[j].id, id) == 0)
@@ -273,11 +277,10 @@ static int tids_add(cq_exec_t *ex, const char *id)
     return 0;
 }
 
-static int tids_has(const cq_exec_t *ex, const char *id)
+static int tids_has(const cq_exec_t *ex, const char *id, uint64_t h)
 {
     if (!ex->captids)
         return 0;
-    uint64_t h = hash_bytes(id);
     size_t j = h & (ex->captids - 1);
     while (ex->tids[j].h) {
         if (ex->tids[j].h == h && strcmp(ex->tids[j].id, id) == 0)
@@ -908,7 +911,13 @@ static void group_end(cq_exec_t *ex, const cq_fill_t *f)
 
 static void on_fill(cq_exec_t *ex, cq_order_t *o, const cq_exec_report_t *r)
 {
-    if (r->trade_id[0] && tids_has(ex, r->trade_id)) {
+    /* The trade id as the fill will carry it (cut to its field), hashed
+     * once for the check here and the insert below. */
+    char tid[40] = {0};
+    size_t tid_len = strnlen(r->trade_id, sizeof tid - 1);
+    memcpy(tid, r->trade_id, tid_len);
+    uint64_t tid_h = tid_len ? hash_id(tid, tid_len) : 0;
+    if (tid_len && tids_has(ex, tid, tid_h)) {
         ex->st.duplicate_fills++;
         return;
     }
@@ -922,8 +931,7 @@ static void on_fill(cq_exec_t *ex, cq_order_t *o, const cq_exec_report_t *r)
     f.hdr.ts_init = r->hdr.ts_init ? r->hdr.ts_init : ex->now;
     memcpy(f.client_order_id, o->client_order_id, sizeof f.client_order_id);
     memcpy(f.venue_order_id, o->venue_order_id, sizeof f.venue_order_id);
-    memcpy(f.trade_id, r->trade_id, sizeof f.trade_id);
-    f.trade_id[sizeof f.trade_id - 1] = '\0';
+    memcpy(f.trade_id, tid, sizeof f.trade_id);
     f.side = o->side;
     f.liquidity = r->liquidity;
     f.price = r->last_price;
@@ -943,7 +951,7 @@ static void on_fill(cq_exec_t *ex, cq_order_t *o, const cq_exec_report_t *r)
         if (jrc == CQ_EEXIST) {
             ex->st.duplicate_fills++;
             if (f.trade_id[0])
-                tids_add(ex, f.trade_id);
+                tids_add(ex, f.trade_id, tid_h);
             if (grouped)
                 group_end(ex, &f);
             return;
@@ -956,7 +964,7 @@ static void on_fill(cq_exec_t *ex, cq_order_t *o, const cq_exec_report_t *r)
         }
     }
     if (f.trade_id[0])
-        tids_add(ex, f.trade_id);
+        tids_add(ex, f.trade_id, tid_h);
     else
         ex->st.fills_without_id++;
     const cq_instrument_t *sp = cq_cache_instrument(ex->cache, o->hdr.instrument);

@@ -190,6 +190,8 @@ struct cq_journal {
     const cq_log_t *log;
     uint64_t session;
     uint64_t last_id;      /* client ids handed out in this session */
+    char id_prefix[16];    /* "cq" + base36(session) + "-" */
+    int id_prefix_len;
     int in_group;
     int batch;             /* cfg.batch: 0 = every call its own transaction */
     int pending;           /* batched mode: records in the open transaction */
@@ -880,12 +882,16 @@ int cq_journal_next_client_id(cq_journal_t *j, char out[40])
     if (j->last_id == UINT64_MAX)
         return fail(j, CQ_ERANGE, "client id counter exhausted in this session");
     uint64_t seq = ++j->last_id;
-    int n = 0;
-    out[n++] = 'c';
-    out[n++] = 'q';
-    n += put_base36(out + n, j->session);
-    out[n++] = '-';
-    n += put_base36(out + n, seq);
+    if (!j->id_prefix_len) { /* "cq" + session + "-", the same for the whole session */
+        int n = 0;
+        j->id_prefix[n++] = 'c';
+        j->id_prefix[n++] = 'q';
+        n += put_base36(j->id_prefix + n, j->session);
+        j->id_prefix[n++] = '-';
+        j->id_prefix_len = n;
+    }
+    memcpy(out, j->id_prefix, (size_t)j->id_prefix_len);
+    int n = j->id_prefix_len + put_base36(out + j->id_prefix_len, seq);
     out[n] = '\0';
     return 0;
 }
