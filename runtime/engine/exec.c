@@ -42,7 +42,8 @@ typedef struct topics {
 
 typedef struct tid {
     uint64_t h;              /* 0 = empty slot */
-    char id[40];
+    uint32_t at;             /* the id's place in tid_ids / tid_slot */
+    uint32_t pad_;
 } tid_t;
 
 struct cq_exec {
@@ -61,9 +62,10 @@ struct cq_exec {
 
     track_t *tracks;         /* open addressing by pointer; never deleted */
     size_t ntracks, captracks;
-    tid_t *tids;             /* recent trade ids (TID_WINDOW of them) */
+    tid_t *tids;             /* index of the recent trade ids (TID_WINDOW of them) */
     size_t ntids, captids;
-    uint64_t *tid_ring;      /* their hashes, oldest at tid_head once full */
+    char (*tid_ids)[40];     /* the ids, by arrival: a ring, oldest at tid_head once full */
+    uint32_t *tid_slot;      /* where each ring place's entry is in tids */
     size_t tid_head;
     topics_t *topics;        /* by strategy handle; 0 = not interned */
     size_t ntopics;
@@ -91,15 +93,19 @@ static void set_reason(cq_exec_t *ex, const char *fmt, ...)
     va_end(ap);
 }
 
-/* The hash of a trade id of n characters held zero-padded in a 40-byte
- * buffer, eight bytes at a time (a byte-wise loop was a tenth of a fill's
- * cost). The final mix matters: sequential ids ("T1", "T2"...) differ in
- * few bits, and the table masks the low ones. */
+/* The hash of the first n (< 40) characters of a 40-byte id field, read
+ * eight bytes at a time straight from the field (a byte-wise loop was a
+ * tenth of a fill's cost; copying the id out first stalled the loads on
+ * store forwarding), the bytes past n masked off. The final mix matters:
+ * sequential ids ("T1", "T2"...) differ in few bits, and the table masks
+ * the low ones. */
 static uint64_t hash_id(const char s[40], size_t n)
 {
     uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, w;
     for (size_t i = 0; i < (n + 7) / 8; i++) {
-        memcpy(&w, s + 8 * i, 8);
+        memcpy(&w, s + 8 * i, 8); /* within the field: 8 * i + 8 <= 40 */
+        if (n - 8 * i < 8)
+            w &= ((uint64_t)1 << (8 * (n - 8 * i))) - 1;
         h = (h ^ w) * 0xBF58476D1CE4E5B9ULL;
         h ^= h >> 31;
     }
@@ -205,32 +211,39 @@ static void track_del(cq_exec_t *ex, track_t *t)
  * set was one cache miss per fill once it held hundreds of thousands). A
  * duplicate older than TID_WINDOW fills is caught by the journal's
  * CQ_EEXIST instead; without a journal such a late duplicate would be
- * applied (docs/execution.md). Eviction is oldest first, through a ring of
- * hashes; backward-shift deletion keeps the probing free of tombstones. */
+ * applied (docs/execution.md). The ids themselves sit in a ring in arrival
+ * order (written in sequence, read only on a hash match); the table probed
+ * by every fill holds only hashes and ring places, 16 bytes a slot (128 KB
+ * for the window, where 48-byte slots with the ids missed the L2 cache on
+ * most probes). Eviction is oldest first, at the ring's head; backward-shift
+ * deletion keeps the probing free of tombstones. */
 #define TID_WINDOW 4096
 #define TID_SLOTS (2 * TID_WINDOW)
 
 static int tids_init(cq_exec_t *ex)
 {
     ex->tids = calloc(TID_SLOTS, sizeof *ex->tids);
-    ex->tid_ring = calloc(TID_WINDOW, sizeof *ex->tid_ring);
-    if (!ex->tids || !ex->tid_ring) {
+    ex->tid_ids = calloc(TID_WINDOW, sizeof *ex->tid_ids);
+    ex->tid_slot = calloc(TID_WINDOW, sizeof *ex->tid_slot);
+    if (!ex->tids || !ex->tid_ids || !ex->tid_slot) {
         free(ex->tids);
-        free(ex->tid_ring);
+        free(ex->tid_ids);
+        free(ex->tid_slot);
         ex->tids = NULL;
-        ex->tid_ring = NULL;
+        ex->tid_ids = NULL;
+        ex->tid_slot = NULL;
         return CQ_ENOMEM;
     }
     ex->captids = TID_SLOTS;
     return 0;
 }
 
-static void tids_evict(cq_exec_t *ex, uint64_t h)
+/* Remove the entry of ring place `at`: found through tid_slot, without a
+ * probe (that probe was a cache miss of its own on every fill). */
+static void tids_evict(cq_exec_t *ex, uint32_t at)
 {
-    size_t mask = ex->captids - 1, i = h & mask;
-    while (ex->tids[i].h && ex->tids[i].h != h)
-        i = (i + 1) & mask;
-    if (!ex->tids[i].h)
+    size_t mask = ex->captids - 1, i = ex->tid_slot[at];
+    if (!ex->tids[i].h || ex->tids[i].at != at)
         return;
     size_t j = i;
     for (;;) {
@@ -241,6 +254,7 @@ static void tids_evict(cq_exec_t *ex, uint64_t h)
         int stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
         if (!stays) {
             ex->tids[i] = ex->tids[j];
+            ex->tid_slot[ex->tids[i].at] = (uint32_t)i;
             i = j;
         }
     }
@@ -248,42 +262,49 @@ static void tids_evict(cq_exec_t *ex, uint64_t h)
     ex->ntids--;
 }
 
-/* id (hash h, from hash_id): 1 if it was already present, 0 if added,
- * CQ_ENOMEM. */
-static int tids_add(cq_exec_t *ex, const char *id, uint64_t h)
+/* Is the stored id at ring place `at` the n characters of id? */
+static inline int tid_is(const cq_exec_t *ex, uint32_t at, const char *id, size_t n)
+{
+    return memcmp(ex->tid_ids[at], id, n) == 0 && ex->tid_ids[at][n] == '\0';
+}
+
+/* The first n (1..39) characters of id, hash h from hash_id: 1 if already
+ * present, 0 if added, CQ_ENOMEM. */
+static int tids_add(cq_exec_t *ex, const char *id, size_t n, uint64_t h)
 {
     if (!ex->captids && tids_init(ex) < 0)
         return CQ_ENOMEM;
     size_t mask = ex->captids - 1, j = h & mask;
     while (ex->tids[j].h) {
-        if (ex->tids[j].h == h && strcmp(ex->tids[j].id, id) == 0)
+        if (ex->tids[j].h == h && tid_is(ex, ex->tids[j].at, id, n))
             return 1;
         j = (j + 1) & mask;
     }
+    uint32_t at = (uint32_t)ex->tid_head;
     if (ex->ntids == TID_WINDOW) {
-        tids_evict(ex, ex->tid_ring[ex->tid_head]);
+        tids_evict(ex, at);
         /* the eviction may have shifted the free slot: probe again */
         j = h & mask;
         while (ex->tids[j].h)
             j = (j + 1) & mask;
     }
     ex->tids[j].h = h;
-    size_t n = strnlen(id, sizeof ex->tids[j].id - 1);
-    memcpy(ex->tids[j].id, id, n);
-    ex->tids[j].id[n] = '\0';
-    ex->tid_ring[ex->tid_head] = h;
+    ex->tids[j].at = at;
+    ex->tid_slot[at] = (uint32_t)j;
+    memcpy(ex->tid_ids[at], id, n);
+    ex->tid_ids[at][n] = '\0';
     ex->tid_head = (ex->tid_head + 1) % TID_WINDOW;
     ex->ntids++;
     return 0;
 }
 
-static int tids_has(const cq_exec_t *ex, const char *id, uint64_t h)
+static int tids_has(const cq_exec_t *ex, const char *id, size_t n, uint64_t h)
 {
     if (!ex->captids)
         return 0;
     size_t j = h & (ex->captids - 1);
     while (ex->tids[j].h) {
-        if (ex->tids[j].h == h && strcmp(ex->tids[j].id, id) == 0)
+        if (ex->tids[j].h == h && tid_is(ex, ex->tids[j].at, id, n))
             return 1;
         j = (j + 1) & (ex->captids - 1);
     }
@@ -526,7 +547,8 @@ int cq_exec_create(cq_exec_t **out, cq_bus_t *bus, cq_cache_t *cache, cq_risk_t 
             cq_bus_deregister(bus, endpoints[i]);
         free(ex->tracks);
         free(ex->tids);
-        free(ex->tid_ring);
+        free(ex->tid_ids);
+        free(ex->tid_slot);
         free(ex);
         return rc;
     }
@@ -542,7 +564,8 @@ void cq_exec_destroy(cq_exec_t *ex)
         cq_bus_deregister(ex->bus, endpoints[i]);
     free(ex->tracks);
     free(ex->tids);
-    free(ex->tid_ring);
+    free(ex->tid_ids);
+    free(ex->tid_slot);
     free(ex->topics);
     free(ex->scratch);
     free(ex);
@@ -893,10 +916,13 @@ static cq_order_t *adopt(cq_exec_t *ex, const cq_exec_report_t *r)
 
 static cq_order_t *find_order(cq_exec_t *ex, const cq_exec_report_t *r)
 {
+    /* The cache reads at most 37 (client) and 40 (venue) bytes of an id and
+     * answers NULL for one that does not end in time: the 40-byte fields
+     * need no check of their own here. */
     cq_order_t *o = NULL;
-    if (r->client_order_id[0] && id_len_ok(r->client_order_id, 40))
+    if (r->client_order_id[0])
         o = cq_cache_order(ex->cache, r->client_order_id);
-    if (!o && r->venue_order_id[0] && id_len_ok(r->venue_order_id, 40))
+    if (!o && r->venue_order_id[0])
         o = cq_cache_order_by_venue_id(ex->cache, r->venue_order_id);
     return o;
 }
@@ -913,11 +939,9 @@ static void on_fill(cq_exec_t *ex, cq_order_t *o, const cq_exec_report_t *r)
 {
     /* The trade id as the fill will carry it (cut to its field), hashed
      * once for the check here and the insert below. */
-    char tid[40] = {0};
-    size_t tid_len = strnlen(r->trade_id, sizeof tid - 1);
-    memcpy(tid, r->trade_id, tid_len);
-    uint64_t tid_h = tid_len ? hash_id(tid, tid_len) : 0;
-    if (tid_len && tids_has(ex, tid, tid_h)) {
+    size_t tid_len = strnlen(r->trade_id, sizeof r->trade_id - 1);
+    uint64_t tid_h = tid_len ? hash_id(r->trade_id, tid_len) : 0;
+    if (tid_len && tids_has(ex, r->trade_id, tid_len, tid_h)) {
         ex->st.duplicate_fills++;
         return;
     }
@@ -931,7 +955,8 @@ static void on_fill(cq_exec_t *ex, cq_order_t *o, const cq_exec_report_t *r)
     f.hdr.ts_init = r->hdr.ts_init ? r->hdr.ts_init : ex->now;
     memcpy(f.client_order_id, o->client_order_id, sizeof f.client_order_id);
     memcpy(f.venue_order_id, o->venue_order_id, sizeof f.venue_order_id);
-    memcpy(f.trade_id, tid, sizeof f.trade_id);
+    memcpy(f.trade_id, r->trade_id, sizeof f.trade_id);
+    f.trade_id[tid_len] = '\0';
     f.side = o->side;
     f.liquidity = r->liquidity;
     f.price = r->last_price;
@@ -951,7 +976,7 @@ static void on_fill(cq_exec_t *ex, cq_order_t *o, const cq_exec_report_t *r)
         if (jrc == CQ_EEXIST) {
             ex->st.duplicate_fills++;
             if (f.trade_id[0])
-                tids_add(ex, f.trade_id, tid_h);
+                tids_add(ex, f.trade_id, tid_len, tid_h);
             if (grouped)
                 group_end(ex, &f);
             return;
@@ -964,7 +989,7 @@ static void on_fill(cq_exec_t *ex, cq_order_t *o, const cq_exec_report_t *r)
         }
     }
     if (f.trade_id[0])
-        tids_add(ex, f.trade_id, tid_h);
+        tids_add(ex, f.trade_id, tid_len, tid_h);
     else
         ex->st.fills_without_id++;
     const cq_instrument_t *sp = cq_cache_instrument(ex->cache, o->hdr.instrument);

@@ -3,21 +3,25 @@
  * file in WAL mode, written before an order leaves the process.
  *
  * It owns one SQLite connection and the statements prepared on it at open
- * (none is prepared on the hot path), the session number of this open, and
- * the counter of client ids handed out in it. Each record call is one
+ * (none is prepared on the hot path), the session number of this open, the
+ * counter of client ids handed out in it, and in batched mode the count of
+ * records waiting in the open transaction. Each record call is one
  * transaction (one statement in autocommit mode where it can, BEGIN/COMMIT
- * around two otherwise) unless the caller opened a group. A commit in WAL
- * mode appends the changed pages to the -wal file with write(2): once it
- * returns, a crash of this process cannot lose it; the fsync that protects
- * against an OS crash happens at checkpoints (synchronous=NORMAL) or at
- * every commit (FULL).
+ * around two otherwise) unless the caller opened a group, or, in batched
+ * mode, joins the open batch (rec_begin / rec_end hold the rules). A
+ * commit in WAL mode appends the changed pages to the -wal file with
+ * write(2) - through journal_vfs.c, one call per commit - and the journal
+ * returns only after that: a crash of this process cannot lose it; the
+ * fsync that protects against an OS crash happens at checkpoints
+ * (synchronous=NORMAL) or at every commit (FULL).
  *
- * Cost: a commit is at least two write(2) calls per changed page (frame
- * header, then page), so the submit path touches exactly one page: the
- * orders row. Its creation is not repeated in order_events, and the tables
- * are WITHOUT ROWID, clustered on their keys, so no secondary index page
- * is written either. Exclusive locking (the default) avoids the six fcntl
- * locks per transaction that sharing the file with other processes costs.
+ * Cost: every page a commit changes is written to the WAL and, at the
+ * checkpoint, to the file and synced, so the submit path touches exactly
+ * one page: the orders row. Its creation is not repeated in order_events,
+ * and the tables are WITHOUT ROWID, clustered on their keys, so no
+ * secondary index page is written either. Exclusive locking (the default)
+ * avoids the six fcntl locks per transaction that sharing the file with
+ * other processes costs.
  *
  * It must never: call the venue or judge state transitions (the engine and
  * the model do), crash or abort on bad input or a damaged file, store a
