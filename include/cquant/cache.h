@@ -32,8 +32,11 @@
 typedef struct cq_cache cq_cache_t;
 
 typedef struct cq_cache_config {
-    uint32_t initial_orders;   /* pool slots allocated up front (0 = default
-                                  4096; at most 1 << 24, else CQ_EINVAL) */
+    uint32_t initial_orders;   /* pool slots allocated up front, in one
+                                  block written at creation so that it is
+                                  resident: adding that many orders never
+                                  page-faults (0 = default 4096; at most
+                                  1 << 24, else CQ_EINVAL) */
 } cq_cache_config_t;
 
 /* cfg may be NULL for defaults. */
