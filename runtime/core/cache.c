@@ -1046,6 +1046,14 @@ int cq_cache_order_remove(cq_cache_t *c, cq_order_t *order)
     return 0;
 }
 
+void cq_cache_order_prefetch(const cq_cache_t *c, const char *client_order_id)
+{
+    qkey_t q;
+    if (!c || !client_order_id || qkey_make(&q, client_order_id, CQ_ORDER_ID_MAX) < 0)
+        return;
+    __builtin_prefetch(&c->by_client_id.e[htab_home(&c->by_client_id, q.tag)], 1);
+}
+
 cq_order_t *cq_cache_order(const cq_cache_t *c, const char *client_order_id)
 {
     qkey_t q;

@@ -646,6 +646,9 @@ int cq_exec_submit(cq_exec_t *ex, const cq_order_t *draft, int64_t now, char out
     }
     if (out_id)
         memcpy(out_id, o.client_order_id, 40);
+    /* The id's index slot is a cache miss among many orders: start it now,
+     * the risk check runs meanwhile. */
+    cq_cache_order_prefetch(ex->cache, o.client_order_id);
 
     char why_risk[64];
     why_risk[0] = '\0';

@@ -47,6 +47,7 @@ typedef struct req {
     cq_order_t order;        /* the caller's order as it was at the call */
     double new_price, new_qty;
     uint32_t instrument;     /* queries */
+    uint32_t hash;           /* submits: hash_id of the client order id */
     char client_order_id[40];
 } req_t;
 
@@ -1080,10 +1081,11 @@ static const char *check_order(cq_sim_t *s, uint32_t i, const cq_instrument_t *s
     return NULL;
 }
 
-static void on_submit(cq_sim_t *s, const cq_order_t *req)
+static void on_submit(cq_sim_t *s, const req_t *rq)
 {
     int rc;
-    uint32_t h = hash_id(req->client_order_id);
+    const cq_order_t *req = &rq->order;
+    uint32_t h = rq->hash;
     if (lookup(s, req->client_order_id, h, NULL) != NONE) {
         s->st.rejected++;
         emit_unknown(s, req, req->client_order_id, 0, CQ_REPORT_REJECTED, "duplicate client order id");
@@ -1285,7 +1287,7 @@ static void run_due(cq_sim_t *s, int64_t until)
         const req_t *rq = &sl->u.req;
         s->st.requests++;
         switch (sl->kind) {
-        case IT_SUBMIT: on_submit(s, &rq->order); break;
+        case IT_SUBMIT: on_submit(s, rq); break;
         case IT_CANCEL: on_cancel(s, &rq->order); break;
         case IT_MODIFY: on_modify(s, rq); break;
         case IT_QUERY: on_query(s, rq); break;
@@ -1567,7 +1569,7 @@ static int order_check(const cq_order_t *o)
 
 /* Queue a request to reach the venue after the order latency. */
 static int send_req(cq_sim_t *s, int32_t kind, const cq_order_t *o, const char *cid, uint32_t instrument,
-                    double price, double qty)
+                    double price, double qty, uint32_t hash)
 {
     if (s->closed)
         return CQ_ECLOSED;
@@ -1587,6 +1589,7 @@ static int send_req(cq_sim_t *s, int32_t kind, const cq_order_t *o, const char *
     if (cid) /* id_check: at most CQ_ORDER_ID_MAX characters */
         memcpy(rq->client_order_id, cid, strlen(cid));
     rq->instrument = instrument;
+    rq->hash = hash;
     rq->new_price = price;
     rq->new_qty = qty;
     if (heap_push(s, add_sat(s->now, s->cfg.order_latency_ns), k, NULL) < 0) {
@@ -1599,11 +1602,17 @@ static int send_req(cq_sim_t *s, int32_t kind, const cq_order_t *o, const char *
 static int op_submit(void *self, const cq_order_t *o)
 {
     int rc;
-    if (!self)
+    cq_sim_t *s = self;
+    if (!s)
         return CQ_EINVAL;
     if ((rc = order_check(o)) < 0)
         return rc;
-    return send_req(self, IT_SUBMIT, o, NULL, 0, 0, 0);
+    /* The id's index slot is a cache miss among many orders: hash it now
+     * and start loading the slot, while the request waits its turn. */
+    uint32_t h = hash_id(o->client_order_id);
+    if (s->index_cap)
+        __builtin_prefetch(&s->index[h & (s->index_cap - 1)]);
+    return send_req(s, IT_SUBMIT, o, NULL, 0, 0, 0, h);
 }
 
 static int op_cancel(void *self, const cq_order_t *o)
@@ -1613,7 +1622,7 @@ static int op_cancel(void *self, const cq_order_t *o)
         return CQ_EINVAL;
     if ((rc = id_check(o->client_order_id, sizeof o->client_order_id)) < 0)
         return rc;
-    return send_req(self, IT_CANCEL, o, NULL, 0, 0, 0);
+    return send_req(self, IT_CANCEL, o, NULL, 0, 0, 0, 0);
 }
 
 static int op_modify(void *self, const cq_order_t *o, double price, double qty)
@@ -1623,7 +1632,7 @@ static int op_modify(void *self, const cq_order_t *o, double price, double qty)
         return CQ_EINVAL;
     if ((rc = id_check(o->client_order_id, sizeof o->client_order_id)) < 0)
         return rc;
-    return send_req(self, IT_MODIFY, o, NULL, 0, price, qty);
+    return send_req(self, IT_MODIFY, o, NULL, 0, price, qty, 0);
 }
 
 static int op_query_order(void *self, uint32_t instrument, const char *cid)
@@ -1633,14 +1642,14 @@ static int op_query_order(void *self, uint32_t instrument, const char *cid)
         return CQ_EINVAL;
     if ((rc = id_check(cid, sizeof ((cq_order_t *)0)->client_order_id)) < 0)
         return rc;
-    return send_req(self, IT_QUERY, NULL, cid, instrument, 0, 0);
+    return send_req(self, IT_QUERY, NULL, cid, instrument, 0, 0, 0);
 }
 
 static int op_query_open(void *self, uint32_t instrument)
 {
     if (!self)
         return CQ_EINVAL;
-    return send_req(self, IT_QUERY_OPEN, NULL, NULL, instrument, 0, 0);
+    return send_req(self, IT_QUERY_OPEN, NULL, NULL, instrument, 0, 0, 0);
 }
 
 /* Closing drops whatever is in flight both ways; the records stay. */
