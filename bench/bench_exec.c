@@ -16,6 +16,9 @@
  * venue call, then record_event for ACCEPTED and for EXPIRED - three
  * commits per order. exec.submit.journal.silent_venue: the venue takes the
  * order and answers nothing, so only the submit's own commit is paid.
+ * exec.submit.journal.batched: the journal in batched mode (cfg.batch =
+ * 256): the ACCEPTED and EXPIRED events wait in the open transaction and
+ * ride along with the next order's submit commit - one commit per order.
  *
  * exec.submit.nojournal.noop_venue: the same with a venue whose submit
  * acknowledges synchronously (one ACCEPTED report straight back into the
@@ -114,8 +117,8 @@ static void dummy(void *user, cq_topic_t t, const void *msg)
 
 static uint64_t sink;
 
-/* noop: 0 sim, 1 acking no-op venue, 2 silent venue. journal: a real
- * SQLite journal file. */
+/* noop: 0 sim, 1 acking no-op venue, 2 silent venue. journal: 1 a real
+ * SQLite journal file, 2 the same in batched mode (cfg.batch = 256). */
 static int chain_new(chain_t *c, int noop, uint32_t orders, int journal)
 {
     memset(c, 0, sizeof *c);
@@ -157,6 +160,7 @@ static int chain_new(chain_t *c, int noop, uint32_t orders, int journal)
         jc.cache = c->cache;
         jc.log = &quiet;
         jc.skip_verify = 1;
+        jc.batch = journal == 2 ? 256 : 0;
         if (cq_journal_open(&c->j, c->path, &jc) < 0 || cq_journal_exec_iface(c->j, &jr) < 0)
             return -1;
         jp = &jr;
@@ -188,6 +192,7 @@ static int chain_new(chain_t *c, int noop, uint32_t orders, int journal)
     memset(&sc, 0, sizeof sc);
     sc.report = cq_exec_on_report;
     sc.report_user = c->ex;
+    sc.initial_orders = orders;
     if (cq_sim_create(&c->sim, &sc, c->cache) < 0 || cq_sim_venue(c->sim, &c->simv) < 0)
         return -1;
     return cq_sim_on_book(c->sim, c->inst, c->book, T0);
@@ -298,6 +303,7 @@ int main(void)
     double base = measure(1, 0, n);
     double jns = measure(0, 1, nj);
     double jsilent = measure(2, 1, nj);
+    double jbatched = measure(0, 2, nj);
     if (g_bad) {
         fprintf(stderr, "bench_exec: submit run failed\n");
         return 1;
@@ -306,6 +312,7 @@ int main(void)
     cq_bench_print("exec.submit.nojournal", ns, n, 0);
     cq_bench_print("exec.submit.journal", jns, nj, ns);
     cq_bench_print("exec.submit.journal.silent_venue", jsilent, nj, 0);
+    cq_bench_print("exec.submit.journal.batched", jbatched, nj, ns);
     cq_bench_print("exec.submit.nojournal.noop_venue", base, n, 0);
 
     rctx_t *x = calloc(1, sizeof *x);

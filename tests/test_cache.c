@@ -1419,6 +1419,26 @@ START_TEST(test_orders_random_ops_match_reference_model)
 }
 END_TEST
 
+START_TEST(test_order_prefetch_is_a_hint_that_changes_nothing)
+{
+    cq_cache_t *c = new_cache(16);
+    add(c, "known", CQ_OS_SUBMITTED);
+    char longid[64];
+    memset(longid, 'x', sizeof longid - 1);
+    longid[sizeof longid - 1] = '\0';
+    cq_cache_order_prefetch(NULL, "known");
+    cq_cache_order_prefetch(c, NULL);
+    cq_cache_order_prefetch(c, "");
+    cq_cache_order_prefetch(c, longid);
+    cq_cache_order_prefetch(c, "known");
+    cq_cache_order_prefetch(c, "unknown");
+    ck_assert_uint_eq(cq_cache_order_count(c, CQ_ORDERS_ALL), 1);
+    ck_assert_ptr_null(cq_cache_order(c, "unknown"));
+    ck_assert_ptr_nonnull(cq_cache_order(c, "known"));
+    cq_cache_destroy(c);
+}
+END_TEST
+
 static Suite *cache_suite(void)
 {
     Suite *s = suite_create("cache");
@@ -1445,6 +1465,7 @@ static Suite *cache_suite(void)
 
     tc = tcase_create("orders");
     tcase_add_test(tc, test_order_add_indexes_by_client_id);
+    tcase_add_test(tc, test_order_prefetch_is_a_hint_that_changes_nothing);
     tcase_add_test(tc, test_order_add_copies_init);
     tcase_add_test(tc, test_order_add_with_null_out_still_adds);
     tcase_add_test(tc, test_order_add_duplicate_client_id_is_eexist_and_changes_nothing);

@@ -464,6 +464,95 @@ START_TEST(test_exec_generated_ids_are_short_valid_and_distinct)
 }
 END_TEST
 
+START_TEST(test_exec_generated_ids_carry_in_base36_and_never_repeat)
+{
+    fx_t *f = fx_new(0, 0, NULL, 0, 1);
+    cq_order_t d = draft(f, CQ_SIDE_BUY, CQ_ORDER_LIMIT, CQ_TIF_GTC, 98.0, 1);
+    char ids[1300][40];
+    for (int i = 0; i < 1300; i++) {
+        REQUIRE(cq_exec_submit(f->ex, &d, T0, ids[i]) == 0);
+        for (int k = 0; k < i; k++)
+            REQUIRE(strcmp(ids[i], ids[k]) != 0);
+    }
+    /* the counter after the prefix: 1..z, then 10, ..., zz, then 100 */
+    const char *c = strchr(ids[34], '-');
+    ck_assert_ptr_nonnull(c);
+    ck_assert_str_eq(c + 1, "z");
+    ck_assert_str_eq(strchr(ids[35], '-') + 1, "10");
+    ck_assert_str_eq(strchr(ids[1294], '-') + 1, "zz");
+    ck_assert_str_eq(strchr(ids[1295], '-') + 1, "100");
+    fx_free(f);
+}
+END_TEST
+
+static void fill_report(fx_t *f, const char *id, const char *tid, size_t tid_len)
+{
+    cq_exec_report_t r;
+    memset(&r, 0, sizeof r);
+    r.kind = CQ_REPORT_FILL;
+    r.hdr.instrument = f->inst;
+    snprintf(r.client_order_id, sizeof r.client_order_id, "%s", id);
+    memset(r.trade_id, 'x', sizeof r.trade_id); /* bytes past the id are not part of it */
+    memcpy(r.trade_id, tid, tid_len);
+    if (tid_len < sizeof r.trade_id)
+        r.trade_id[tid_len] = '\0';
+    r.side = CQ_SIDE_BUY;
+    r.liquidity = CQ_LIQ_MAKER;
+    r.last_price = 98.0;
+    r.last_qty = 1;
+    cq_exec_on_report(f->ex, &r);
+}
+
+/* Without a journal the engine remembers the 4096 most recent trade ids:
+ * any of them is refused again, of any length; an older one is not (the
+ * journal's CQ_EEXIST covers that case, see test_exec_crash.c). */
+START_TEST(test_exec_trade_id_window_refuses_recent_duplicates_and_forgets_the_oldest)
+{
+    fx_t *f = fx_new(0, 0, NULL, 0, 1);
+    cq_order_t d = draft(f, CQ_SIDE_BUY, CQ_ORDER_LIMIT, CQ_TIF_GTC, 90.0, 1e6); /* rests below the book */
+    char id[40], tid[48];
+    ck_assert_int_eq(cq_exec_submit(f->ex, &d, T0, id), 0);
+    enum { N = 6000 };
+    for (int i = 0; i < N; i++) { /* lengths 1..39 in turn */
+        int len = 1 + i % 39;
+        snprintf(tid, sizeof tid, "%d-", i);
+        size_t n = strlen(tid);
+        for (; n < (size_t)len; n++)
+            tid[n] = (char)('a' + (i + (int)n) % 26);
+        fill_report(f, id, tid, n);
+    }
+    cq_exec_stats_t st;
+    cq_exec_stats(f->ex, &st);
+    ck_assert_uint_eq(st.fills, N);
+    ck_assert_uint_eq(st.duplicate_fills, 0);
+    cq_rng_t rng = {77};
+    for (int k = 0; k < 2000; k++) { /* the recent ones, again */
+        int i = N - 1 - (int)cq_rng_below(&rng, 4096);
+        int len = 1 + i % 39;
+        snprintf(tid, sizeof tid, "%d-", i);
+        size_t n = strlen(tid);
+        for (; n < (size_t)len; n++)
+            tid[n] = (char)('a' + (i + (int)n) % 26);
+        fill_report(f, id, tid, n);
+    }
+    cq_exec_stats(f->ex, &st);
+    ck_assert_uint_eq(st.fills, N);
+    ck_assert_uint_eq(st.duplicate_fills, 2000);
+    fill_report(f, id, "0-", 2); /* evicted long ago: applied again */
+    cq_exec_stats(f->ex, &st);
+    ck_assert_uint_eq(st.fills, N + 1);
+    /* a 40-character id without its NUL is cut to 39, as the fill carries it */
+    memset(tid, 'q', 40);
+    fill_report(f, id, tid, 40);
+    fill_report(f, id, tid, 39);
+    cq_exec_stats(f->ex, &st);
+    ck_assert_uint_eq(st.fills, N + 2);
+    ck_assert_uint_eq(st.duplicate_fills, 2001);
+    ck_assert(order(f, id)->filled_qty == N + 2);
+    fx_free(f);
+}
+END_TEST
+
 /* ---- unclean outcomes ----------------------------------------------------- */
 
 START_TEST(test_exec_duplicate_fill_reports_applied_once)
@@ -1028,6 +1117,8 @@ static Suite *exec_suite(void)
     tcase_add_test(tc, test_exec_journal_and_cache_see_order_before_the_venue);
     tcase_add_test(tc, test_exec_journal_failure_means_not_sent);
     tcase_add_test(tc, test_exec_generated_ids_are_short_valid_and_distinct);
+    tcase_add_test(tc, test_exec_generated_ids_carry_in_base36_and_never_repeat);
+    tcase_add_test(tc, test_exec_trade_id_window_refuses_recent_duplicates_and_forgets_the_oldest);
     tcase_add_test(tc, test_exec_duplicate_fill_reports_applied_once);
     tcase_add_test(tc, test_exec_fill_the_journal_already_holds_is_ignored);
     tcase_add_test(tc, test_exec_fill_before_ack_ends_filled);

@@ -1,9 +1,9 @@
 /*
  * test_journal.c - the SQLite order journal: opening (schema, versions,
  * damaged and foreign files, bad locations), client ids across restarts,
- * recording and reading back orders, events and fills, groups, loading open
- * orders after a restart, a full disk, and a crash test with real processes
- * killed by SIGKILL in the middle of a burst of orders.
+ * recording and reading back orders, events and fills, groups, batched mode,
+ * loading open orders after a restart, a full disk, and a crash test with
+ * real processes killed by SIGKILL in the middle of a burst of orders.
  *
  * Every test works on real files in a fresh directory under $TMPDIR (else
  * /tmp), removed when the test ends. The crash test re-executes this binary
@@ -1192,6 +1192,210 @@ START_TEST(test_journal_close_with_group_open_discards_the_group)
 }
 END_TEST
 
+/* ---- batched mode ---------------------------------------------------------------------
+ * Shared locking lets a second connection read what is committed while the
+ * journal holds its batch open: exactly what a crash would leave. */
+
+static cq_journal_t *open_batched(int batch)
+{
+    cq_journal_t *j = NULL;
+    cq_journal_config_t cfg = config(g_cache);
+    cfg.shared = 1;
+    cfg.batch = batch;
+    int rc = cq_journal_open(&j, g_path, &cfg);
+    ck_assert_msg(rc == 0, "open batched: %s (%s)", cq_errname(rc), g_last_log);
+    return j;
+}
+
+/* What a crash now would leave: the committed state, read from outside. */
+static long long committed(const char *sql)
+{
+    sqlite3 *db = raw_open(g_path);
+    long long v = raw_int(db, sql);
+    sqlite3_close(db);
+    return v;
+}
+
+#define ACCEPTED_A "SELECT count(*) FROM orders WHERE client_order_id = 'a' AND status = 'ACCEPTED'"
+
+START_TEST(test_journal_batched_ack_and_fill_wait_for_the_next_submit)
+{
+    cq_journal_t *j = open_batched(100);
+    submit(j, "a", CQ_OS_SUBMITTED);
+    ck_assert_int_eq(committed("SELECT count(*) FROM orders"), 1); /* a submit commits at once */
+    event(j, "a", CQ_OS_ACCEPTED, 0);
+    cq_fill_t f = mk_fill("a", "T-a");
+    ck_assert_int_eq(cq_journal_record_fill(j, &f), 0);
+    ck_assert_int_eq(committed(ACCEPTED_A), 0);
+    ck_assert_int_eq(committed("SELECT count(*) FROM fills"), 0);
+    /* the journal itself sees its batch */
+    cq_journal_order_t rec;
+    ck_assert_int_eq(cq_journal_find_order(j, "a", &rec), 0);
+    ck_assert_int_eq(rec.order.status, CQ_OS_ACCEPTED);
+    ck_assert_int_eq(cq_journal_find_fill(j, g_inst, "T-a", NULL), 0);
+    ck_assert_int_eq(cq_journal_record_fill(j, &f), CQ_EEXIST);
+    submit(j, "b", CQ_OS_SUBMITTED); /* takes the batch with it */
+    ck_assert_int_eq(committed(ACCEPTED_A), 1);
+    ck_assert_int_eq(committed("SELECT count(*) FROM fills"), 1);
+    ck_assert_int_eq(committed("SELECT count(*) FROM orders"), 2);
+    cq_journal_close(j);
+}
+END_TEST
+
+START_TEST(test_journal_batched_cancel_and_modify_requests_commit_at_once)
+{
+    cq_journal_t *j = open_batched(100);
+    submit(j, "a", CQ_OS_SUBMITTED);
+    event(j, "a", CQ_OS_ACCEPTED, 0);
+    event(j, "a", CQ_OS_PENDING_CANCEL, 0);
+    ck_assert_int_eq(committed("SELECT count(*) FROM order_events WHERE client_order_id = 'a'"), 2);
+    event(j, "a", CQ_OS_ACCEPTED, 0); /* cancel rejected: waits */
+    event(j, "a", CQ_OS_PENDING_UPDATE, 0);
+    ck_assert_int_eq(committed("SELECT count(*) FROM order_events WHERE client_order_id = 'a'"), 4);
+    cq_journal_close(j);
+}
+END_TEST
+
+START_TEST(test_journal_batched_commits_when_full_on_flush_and_on_close)
+{
+    cq_journal_t *j = open_batched(3);
+    submit(j, "a", CQ_OS_SUBMITTED);
+    event(j, "a", CQ_OS_ACCEPTED, 0);
+    event(j, "a", CQ_OS_PARTIALLY_FILLED, 0.0004);
+    ck_assert_int_eq(committed("SELECT count(*) FROM order_events"), 0);
+    event(j, "a", CQ_OS_PARTIALLY_FILLED, 0.0008); /* the third batched record */
+    ck_assert_int_eq(committed("SELECT count(*) FROM order_events"), 3);
+    event(j, "a", CQ_OS_FILLED, 0.001);
+    ck_assert_int_eq(committed("SELECT count(*) FROM order_events"), 3);
+    ck_assert_int_eq(cq_journal_flush(j), 0);
+    ck_assert_int_eq(committed("SELECT count(*) FROM order_events"), 4);
+    ck_assert_int_eq(cq_journal_flush(j), 0); /* nothing to commit */
+    cq_order_t o = mk_order("a");
+    o.fees = 0.5;
+    ck_assert_int_eq(cq_journal_update_order(j, &o), 0);
+    ck_assert_int_eq(committed("SELECT count(*) FROM orders WHERE fees = '0.5'"), 0);
+    cq_journal_close(j);
+    ck_assert_int_eq(committed("SELECT count(*) FROM orders WHERE fees = '0.5'"), 1);
+}
+END_TEST
+
+START_TEST(test_journal_batched_group_rolls_back_alone_and_commits_with_a_submit)
+{
+    cq_journal_t *j = open_batched(100);
+    submit(j, "a", CQ_OS_SUBMITTED);
+    event(j, "a", CQ_OS_ACCEPTED, 0); /* batched, before the group */
+    ck_assert_int_eq(cq_journal_begin(j), 0);
+    cq_fill_t f = mk_fill("a", "T-1");
+    ck_assert_int_eq(cq_journal_record_fill(j, &f), 0);
+    event(j, "a", CQ_OS_PARTIALLY_FILLED, 0.0004);
+    ck_assert_int_eq(cq_journal_rollback(j), 0);
+    ck_assert_int_eq(cq_journal_find_fill(j, g_inst, "T-1", NULL), CQ_ENOENT);
+    cq_journal_order_t rec;
+    ck_assert_int_eq(cq_journal_find_order(j, "a", &rec), 0);
+    ck_assert_int_eq(rec.order.status, CQ_OS_ACCEPTED); /* the batch is intact */
+    /* a group without a submit stays in the batch; one with a submit commits */
+    ck_assert_int_eq(cq_journal_begin(j), 0);
+    ck_assert_int_eq(cq_journal_record_fill(j, &f), 0);
+    event(j, "a", CQ_OS_PARTIALLY_FILLED, 0.0004);
+    ck_assert_int_eq(cq_journal_commit(j), 0);
+    ck_assert_int_eq(committed("SELECT count(*) FROM fills"), 0);
+    ck_assert_int_eq(cq_journal_flush(NULL), CQ_EINVAL);
+    ck_assert_int_eq(cq_journal_begin(j), 0);
+    ck_assert_int_eq(cq_journal_flush(j), CQ_ESTATE);
+    submit(j, "b", CQ_OS_SUBMITTED);
+    ck_assert_int_eq(committed("SELECT count(*) FROM orders"), 1); /* not before the group ends */
+    ck_assert_int_eq(cq_journal_commit(j), 0);
+    ck_assert_int_eq(committed("SELECT count(*) FROM orders"), 2);
+    ck_assert_int_eq(committed("SELECT count(*) FROM fills"), 1);
+    ck_assert_int_eq(committed("SELECT last_seq FROM orders WHERE client_order_id = 'a'"), 2);
+    cq_journal_close(j);
+}
+END_TEST
+
+START_TEST(test_journal_batch_out_of_range_is_einval)
+{
+    cq_journal_t *j;
+    cq_journal_config_t cfg = config(g_cache);
+    cfg.batch = -1;
+    ck_assert_int_eq(try_open(g_path, &cfg, &j), CQ_EINVAL);
+    cfg.batch = 100001;
+    ck_assert_int_eq(try_open(g_path, &cfg, &j), CQ_EINVAL);
+    cfg.batch = 100000;
+    ck_assert_int_eq(try_open(g_path, &cfg, &j), 0);
+    cq_journal_close(j);
+}
+END_TEST
+
+/* A process that dies without closing (as after SIGKILL: _exit runs no
+ * cleanup) leaves everything up to its last commit and nothing after. */
+START_TEST(test_journal_batched_process_death_loses_only_the_open_batch)
+{
+    cq_journal_close(open_journal());
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        cq_journal_t *j = NULL;
+        cq_journal_config_t cfg = config(g_cache);
+        cfg.batch = 100;
+        if (cq_journal_open(&j, g_path, &cfg) != 0)
+            _exit(10);
+        cq_order_t a = mk_order("a"), b = mk_order("b");
+        cq_order_event_t acc_a = mk_event("a", CQ_OS_ACCEPTED, 0), acc_b = mk_event("b", CQ_OS_ACCEPTED, 0);
+        cq_fill_t fa = mk_fill("a", "T-a"), fb = mk_fill("b", "T-b");
+        if (cq_journal_record_submit(j, &a) || cq_journal_record_event(j, &acc_a) ||
+            cq_journal_record_fill(j, &fa) || cq_journal_record_submit(j, &b) ||
+            cq_journal_record_event(j, &acc_b) || cq_journal_record_fill(j, &fb))
+            _exit(11);
+        _exit(0);
+    }
+    int st = 0;
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status %d", st);
+    ck_assert_int_eq(count_rows("orders"), 2);
+    ck_assert_int_eq(count_rows("fills"), 1); /* T-a came before b's submit; T-b did not */
+    cq_journal_t *j = open_journal();
+    cq_journal_order_t rec;
+    ck_assert_int_eq(cq_journal_find_order(j, "a", &rec), 0);
+    ck_assert_int_eq(rec.order.status, CQ_OS_ACCEPTED);
+    ck_assert_int_eq(cq_journal_find_order(j, "b", &rec), 0);
+    ck_assert_int_eq(rec.order.status, CQ_OS_SUBMITTED);
+    ck_assert_int_eq(cq_journal_find_fill(j, g_inst, "T-b", NULL), CQ_ENOENT);
+    cq_fill_t fb = mk_fill("b", "T-b"); /* the venue's copy, after the restart: booked once */
+    ck_assert_int_eq(cq_journal_record_fill(j, &fb), 0);
+    ck_assert_int_eq(cq_journal_record_fill(j, &fb), CQ_EEXIST);
+    cq_journal_close(j);
+}
+END_TEST
+
+/* The journal's VFS holds WAL writes back and issues them in runs of at
+ * most 120 KiB: a transaction far larger, read back inside it and after a
+ * restart, is whole. */
+START_TEST(test_journal_large_group_is_whole_inside_and_after_restart)
+{
+    cq_journal_t *j = open_journal();
+    ck_assert_int_eq(cq_journal_begin(j), 0);
+    char id[40];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(id, sizeof id, "big-%d", i);
+        cq_order_t o = mk_order(id);
+        REQUIRE(cq_journal_record_submit(j, &o) == 0, "submit %d: %s", i, cq_journal_errmsg(j));
+        if (i % 500 == 499) {
+            cq_journal_order_t rec;
+            snprintf(id, sizeof id, "big-%d", i / 2);
+            REQUIRE(cq_journal_find_order(j, id, &rec) == 0, "find %s", id);
+        }
+    }
+    ck_assert_int_eq(cq_journal_commit(j), 0);
+    cq_journal_close(j);
+    ck_assert_int_eq(count_rows("orders"), 3000);
+    j = open_journal();
+    cq_journal_order_t rec;
+    ck_assert_int_eq(cq_journal_find_order(j, "big-2999", &rec), 0);
+    ck_assert(rec.order.qty == 0.001);
+    cq_journal_close(j);
+}
+END_TEST
+
 /* ---- loading after a restart ------------------------------------------------------------ */
 
 typedef struct loaded {
@@ -1886,6 +2090,17 @@ static Suite *journal_suite(void)
     tcase_add_test(tc, test_journal_duplicate_inside_group_leaves_group_going);
     tcase_add_test(tc, test_journal_group_misuse_is_estate);
     tcase_add_test(tc, test_journal_close_with_group_open_discards_the_group);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("batched");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_journal_batched_ack_and_fill_wait_for_the_next_submit);
+    tcase_add_test(tc, test_journal_batched_cancel_and_modify_requests_commit_at_once);
+    tcase_add_test(tc, test_journal_batched_commits_when_full_on_flush_and_on_close);
+    tcase_add_test(tc, test_journal_batched_group_rolls_back_alone_and_commits_with_a_submit);
+    tcase_add_test(tc, test_journal_batch_out_of_range_is_einval);
+    tcase_add_test(tc, test_journal_batched_process_death_loses_only_the_open_batch);
+    tcase_add_test(tc, test_journal_large_group_is_whole_inside_and_after_restart);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("load");

@@ -1547,9 +1547,40 @@ START_TEST(test_sim_create_rejects_bad_config)
     c = base_cfg();
     c.taker_fee_bps = INFINITY;
     ck_assert_int_eq(cq_sim_create(&s, &c, cache), CQ_EINVAL);
+    c = base_cfg();
+    c.initial_orders = (1u << 24) + 1;
+    ck_assert_int_eq(cq_sim_create(&s, &c, cache), CQ_EINVAL);
     ck_assert_ptr_null(s);
     cq_sim_destroy(NULL);
     cq_cache_destroy(cache);
+}
+END_TEST
+
+/* initial_orders only reserves: orders past it grow the records as before,
+ * and every one keeps its id and place. */
+START_TEST(test_sim_orders_past_initial_orders_grow_and_stay_found)
+{
+    cq_sim_config_t c = base_cfg();
+    c.initial_orders = 3;
+    fx_t *f = fx_new(&c);
+    lv_t bids[] = {{99.0, 10}, {0, 0}}, asks[] = {{101.0, 10}, {0, 0}};
+    book(f, bids, asks);
+    char id[40];
+    for (int i = 0; i < 200; i++) {
+        snprintf(id, sizeof id, "g%d", i);
+        submit(f, id, CQ_SIDE_BUY, CQ_ORDER_LIMIT, CQ_TIF_GTC, 98.0, 1);
+    }
+    ck_assert_int_eq(cq_sim_advance(f->sim, T0 + 1), 0);
+    size_t n = 0;
+    const cq_order_t *o = cq_sim_orders(f->sim, &n);
+    ck_assert_uint_eq(n, 200);
+    for (int i = 0; i < 200; i++) {
+        snprintf(id, sizeof id, "g%d", i);
+        const cq_order_t *r = cq_sim_order(f->sim, id);
+        REQUIRE(r == &o[i]);
+        REQUIRE(r->status == CQ_OS_ACCEPTED);
+    }
+    fx_free(f);
 }
 END_TEST
 
@@ -1902,6 +1933,7 @@ static Suite *sim_suite(void)
 
     tc = tcase_create("bad_input_and_random");
     tcase_add_test(tc, test_sim_create_rejects_bad_config);
+    tcase_add_test(tc, test_sim_orders_past_initial_orders_grow_and_stay_found);
     tcase_add_test(tc, test_sim_calls_with_null_are_errors);
     tcase_add_test(tc, test_sim_unusable_requests_are_refused_at_the_call);
     tcase_add_test(tc, test_sim_venue_rejects_bad_orders_with_reason);

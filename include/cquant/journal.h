@@ -15,6 +15,23 @@
  * the status change it causes). Inside a group nothing is durable before
  * cq_journal_commit returns 0.
  *
+ * Batched mode (cfg.batch = N > 0) trades the durability of acks and fills
+ * for one commit per order: record_event, record_fill and update_order
+ * join an open transaction instead of committing, and that transaction
+ * (the batch) is committed by the next record_submit before it returns, by
+ * a record_event to PENDING_CANCEL or PENDING_UPDATE (a request the venue
+ * is about to get), by the Nth batched record, and by cq_journal_flush,
+ * cq_journal_checkpoint and cq_journal_close. So every order, cancel and
+ * modify is durable before the venue hears of it, exactly as without
+ * batching, and the file is always a prefix of what the engine did: a
+ * crash loses at most the acks, fills and closes since the last commit -
+ * the venue still has them, and reconciliation after the restart brings
+ * them back (a fill lost that way is not in the file, so it is applied
+ * once, not refused as a duplicate). A group is atomic inside the batch
+ * (a savepoint); its commit makes it durable only if it holds a submit or
+ * a request, or fills the batch. Call cq_journal_flush from the loop when
+ * it is idle, or on a timer, to bound how long a record may wait.
+ *
  * Instruments and strategies are stored by name (handles are per process):
  * the journal resolves handles through the cache it was opened with, and
  * interns names into it when it loads. Prices and quantities are stored as
@@ -66,7 +83,10 @@ typedef struct cq_journal_config {
                                    checkpoint; 0 = 1000; -1 = never (call
                                    cq_journal_checkpoint) */
     int32_t skip_verify;        /* 1: skip PRAGMA quick_check at open */
-    int32_t reserved_;
+    int32_t batch;              /* 0: every record call is one transaction,
+                                   durable when it returns. N > 0: batched
+                                   (see "Batched mode" below); N records at
+                                   most wait for a commit. At most 100000 */
 } cq_journal_config_t;
 
 /* Open or create the journal at path (its directory must exist). Starts a
@@ -76,7 +96,8 @@ typedef struct cq_journal_config {
  * a file that is not a cquant journal with CQ_ECORRUPT. */
 int cq_journal_open(cq_journal_t **out, const char *path, const cq_journal_config_t *cfg);
 
-/* Rolls back a group left open, checkpoints and closes. NULL is a no-op. */
+/* Rolls back a group left open, commits the batch, checkpoints and closes.
+ * NULL is a no-op. */
 void cq_journal_close(cq_journal_t *j);
 
 /* Why the last call failed (or "" after success). Never NULL. */
@@ -123,14 +144,22 @@ int cq_journal_update_order(cq_journal_t *j, const cq_order_t *order);
  * durable, and the venue must not be called for it, before commit returns 0.
  * A call inside the group that fails with CQ_EINVAL, CQ_ETOOLONG, CQ_ENOENT
  * or CQ_EEXIST wrote nothing and the group goes on; any other failure (disk)
- * rolls the whole group back, and then commit returns CQ_ESTATE. */
+ * rolls the whole group back, and then commit returns CQ_ESTATE. Batched
+ * mode: the group is all or nothing inside the batch, and durable when the
+ * batch commits (at its own commit if it holds a submit or a request);
+ * rollback undoes the group only; a disk error loses the whole batch. */
 int cq_journal_begin(cq_journal_t *j);
 int cq_journal_commit(cq_journal_t *j);
 int cq_journal_rollback(cq_journal_t *j);
 
+/* Batched mode: commit the batch now (0 when there is nothing to commit,
+ * and always without batching). CQ_ESTATE inside a group; CQ_EIO. */
+int cq_journal_flush(cq_journal_t *j);
+
 /* Copy the WAL into the database file and sync both (PASSIVE: never waits
- * for readers). With checkpoint_pages = -1 the application calls this at
- * quiet moments; it blocks for the syncs. CQ_ESTATE inside a group. */
+ * for readers); commits the batch first. With checkpoint_pages = -1 the
+ * application calls this at quiet moments; it blocks for the syncs.
+ * CQ_ESTATE inside a group. */
 int cq_journal_checkpoint(cq_journal_t *j);
 
 /* ---- the ExecutionEngine's journal ----------------------------------------

@@ -89,6 +89,11 @@ typedef struct cq_sim_config {
     cq_sim_faults_t faults;
     cq_report_fn report;       /* required */
     void *report_user;
+    uint32_t initial_orders;   /* order records allocated (and made resident)
+                                  up front, so that the first that many
+                                  orders never grow an array or page-fault;
+                                  0 = 1024, at most 1 << 24 (else CQ_EINVAL) */
+    uint32_t reserved_;
 } cq_sim_config_t;
 
 typedef struct cq_sim_stats {
@@ -105,8 +110,9 @@ typedef struct cq_sim_stats {
 
 /* cfg and cache are required; the cache must outlive the sim (specs are
  * read from it when orders arrive and fill). CQ_EINVAL for a NULL argument,
- * a missing report callback, a negative latency or delay, or a probability
- * outside [0, 1] (NaN included); CQ_ENOMEM. */
+ * a missing report callback, a negative latency or delay, a probability
+ * outside [0, 1] (NaN included), or initial_orders above 1 << 24;
+ * CQ_ENOMEM. */
 int cq_sim_create(cq_sim_t **out, const cq_sim_config_t *cfg, const cq_cache_t *cache);
 /* Frees everything; pending reports are discarded, no callback is made. */
 void cq_sim_destroy(cq_sim_t *sim);

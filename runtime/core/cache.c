@@ -59,7 +59,36 @@ typedef struct stash {
     uint32_t chunks_cap;
     uint32_t shift;
     size_t size;
+    /* The first chunks may be carved from one block reserved up front
+     * (stash_reserve_block): a pointer inside it is recognised by one
+     * subtraction instead of a search. */
+    char *block;
+    size_t block_bytes;
 } stash_t;
+
+/* Zeroed memory that is resident when this returns: it is written here,
+ * so the page faults are paid now, at creation, and never by a later
+ * insert (a fault costs microseconds on a virtual machine; one per 12
+ * orders was a third of the submit path). Blocks of 2 MiB and more are
+ * aligned to 2 MiB and offered to the kernel as transparent huge pages:
+ * a lookup among 100k orders touches a random line of an 8 MiB table, and
+ * with 4 KiB pages the TLB miss costs as much as the cache miss (measured
+ * here: ~50-150 ns per lookup without, ~20-30 ns with). Where THP is off,
+ * madvise is a no-op. Free with free(). */
+static void *mem_alloc_touched(size_t bytes)
+{
+    void *p = NULL;
+    if (bytes < ((size_t)2 << 20)) {
+        p = malloc(bytes ? bytes : 1);
+    } else if (posix_memalign(&p, (size_t)2 << 20, bytes) == 0) {
+#ifdef MADV_HUGEPAGE
+        madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    }
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
 
 static void stash_init(stash_t *s, size_t size, uint32_t shift)
 {
@@ -68,10 +97,17 @@ static void stash_init(stash_t *s, size_t size, uint32_t shift)
     s->shift = shift;
 }
 
+static inline int in_block(const stash_t *s, const void *p)
+{
+    return (uintptr_t)p - (uintptr_t)s->block < s->block_bytes;
+}
+
 static void stash_free(stash_t *s)
 {
     for (uint32_t i = 0; i < s->nchunks; i++)
-        free(s->chunks[i]);
+        if (!in_block(s, s->chunks[i]))
+            free(s->chunks[i]);
+    free(s->block);
     free(s->chunks);
     free(s->spans);
     memset(s, 0, sizeof *s);
@@ -82,7 +118,8 @@ static inline void *stash_at(const stash_t *s, uint32_t i)
     return s->chunks[i >> s->shift] + (size_t)(i & ((1u << s->shift) - 1)) * s->size;
 }
 
-static int stash_add_chunk(stash_t *s)
+/* Register chunk c (already allocated, zeroed) as the next one. */
+static int stash_push_chunk(stash_t *s, char *c)
 {
     if (s->nchunks == s->chunks_cap) {
         uint32_t ncap = s->chunks_cap ? s->chunks_cap * 2 : 8;
@@ -96,9 +133,6 @@ static int stash_add_chunk(stash_t *s)
         s->spans = ns;
         s->chunks_cap = ncap;
     }
-    char *c = calloc((size_t)1 << s->shift, s->size);
-    if (!c)
-        return CQ_ENOMEM;
     uintptr_t base = (uintptr_t)c;
     uint32_t at = s->nchunks;
     while (at > 0 && s->spans[at - 1].base > base)
@@ -109,6 +143,17 @@ static int stash_add_chunk(stash_t *s)
     return 0;
 }
 
+static int stash_add_chunk(stash_t *s)
+{
+    char *c = calloc((size_t)1 << s->shift, s->size);
+    if (!c)
+        return CQ_ENOMEM;
+    int rc = stash_push_chunk(s, c);
+    if (rc < 0)
+        free(c);
+    return rc;
+}
+
 /* Make room for `count` elements in total without handing any out. */
 static int stash_reserve(stash_t *s, uint32_t count)
 {
@@ -117,6 +162,30 @@ static int stash_reserve(stash_t *s, uint32_t count)
         if (rc < 0)
             return rc;
     }
+    return 0;
+}
+
+/* On an empty stash: room for `count` elements (whole chunks) in one
+ * resident block (mem_alloc_touched). Later growth adds ordinary chunks. */
+static int stash_reserve_block(stash_t *s, uint32_t count)
+{
+    uint32_t per = 1u << s->shift, nch = (count + per - 1) / per;
+    size_t chunk_bytes = (size_t)per * s->size;
+    if (s->nchunks || !nch)
+        return stash_reserve(s, count);
+    char *b = mem_alloc_touched(nch * chunk_bytes);
+    if (!b)
+        return CQ_ENOMEM;
+    for (uint32_t i = 0; i < nch; i++) {
+        int rc = stash_push_chunk(s, b + i * chunk_bytes);
+        if (rc < 0) {
+            s->nchunks = 0; /* the block's chunks are not separately freed */
+            free(b);
+            return rc;
+        }
+    }
+    s->block = b;
+    s->block_bytes = nch * chunk_bytes;
     return 0;
 }
 
@@ -136,6 +205,10 @@ static void *stash_push(stash_t *s, uint32_t *index)
 static long stash_index_of(const stash_t *s, const void *p)
 {
     uintptr_t a = (uintptr_t)p;
+    if (in_block(s, p)) { /* the block's chunks are its first, in order */
+        uintptr_t off = a - (uintptr_t)s->block;
+        return off % s->size ? -1 : (long)(off / s->size);
+    }
     uint32_t lo = 0, hi = s->nchunks;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
@@ -249,8 +322,17 @@ static inline int qkey_make(qkey_t *q, const char *s, size_t max)
         return CQ_EINVAL;
     if (n > max)
         return CQ_ETOOLONG;
-    for (size_t i = 0; i < KEY_WORDS; i++)
-        q->w[i] = key_word(s, n, 8 * i);
+    _Static_assert(KEY_WORDS == 5, "qkey_make zeroes five words");
+    q->w[0] = q->w[1] = q->w[2] = q->w[3] = q->w[4] = 0;
+    if (n >= 8) { /* whole words, then the tail as one overlapping load */
+        size_t i = 0;
+        for (; i < n / 8; i++)
+            q->w[i] = load64(s + 8 * i);
+        if (n % 8)
+            q->w[i] = load64(s + n - 8) >> (8 * (8 - n % 8));
+    } else {
+        q->w[0] = key_word(s, n, 0);
+    }
     q->n = n;
     q->tag = words_tag(q->w, n);
     return 0;
@@ -288,32 +370,12 @@ static inline uint32_t htab_home(const htab_t *t, uint32_t tag)
     return tag >> t->shift;
 }
 
-/* Zeroed table memory. Tables of 2 MiB and more are aligned to 2 MiB and
- * offered to the kernel as transparent huge pages: a lookup among 100k
- * orders touches a random line of an 8 MiB table, and with 4 KiB pages the
- * TLB miss costs as much as the cache miss (measured here: ~50-150 ns per
- * lookup without, ~20-30 ns with). Where THP is off, madvise is a no-op. */
-static void *table_alloc(size_t n, size_t size)
-{
-    size_t bytes = n * size;
-    if (bytes < ((size_t)2 << 20))
-        return calloc(n, size);
-    void *p = NULL;
-    if (posix_memalign(&p, (size_t)2 << 20, bytes) != 0)
-        return NULL;
-#ifdef MADV_HUGEPAGE
-    madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-    memset(p, 0, bytes);
-    return p;
-}
-
 static int htab_init(htab_t *t, uint32_t expected)
 {
     uint32_t bits = 4;
     while (((uint64_t)1 << bits) < (uint64_t)expected * 2)
         bits++;
-    t->e = table_alloc((size_t)1 << bits, sizeof *t->e);
+    t->e = mem_alloc_touched(((size_t)1 << bits) * sizeof *t->e);
     if (!t->e)
         return CQ_ENOMEM;
     t->mask = (1u << bits) - 1;
@@ -337,7 +399,7 @@ static int htab_reserve1(htab_t *t)
         return 0;
     if (t->shift <= 32 - HTAB_MAX_BITS)
         return CQ_EFULL;
-    htab_t n = {table_alloc((size_t)t->mask * 2 + 2, sizeof *t->e), t->mask * 2 + 1, t->shift - 1, t->count};
+    htab_t n = {mem_alloc_touched(((size_t)t->mask * 2 + 2) * sizeof *t->e), t->mask * 2 + 1, t->shift - 1, t->count};
     if (!n.e)
         return CQ_ENOMEM;
     for (uint32_t i = 0; i <= t->mask; i++)
@@ -380,19 +442,36 @@ static void htab_erase(htab_t *t, uint32_t tag, uint32_t ref)
     t->count--;
 }
 
-/* Ref of the entry whose key is q, or 0. `full` holds every key by ref - 1
- * and is read only for keys longer than the prefix. */
-static inline uint32_t htab_find(const htab_t *t, const kwords_t *full, const qkey_t *q)
+/* Ref of the entry whose key is q, or 0 with *hole the empty slot where q
+ * would go (valid until the table changes). `full` holds every key by
+ * ref - 1 and is read only for keys longer than the prefix. */
+static inline uint32_t htab_find_hole(const htab_t *t, const kwords_t *full, const qkey_t *q, uint32_t *hole)
 {
     for (uint32_t i = htab_home(t, q->tag);; i = (i + 1) & t->mask) {
         const hent_t *e = &t->e[i];
-        if (!e->ref)
+        if (!e->ref) {
+            *hole = i;
             return 0;
+        }
         if (e->tag == q->tag && ((e->pre[0] ^ q->w[0]) | (e->pre[1] ^ q->w[1]) | (e->pre[2] ^ q->w[2])) == 0 &&
             (q->n <= PREFIX_BYTES ||
              ((full[e->ref - 1][3] ^ q->w[3]) | (full[e->ref - 1][4] ^ q->w[4])) == 0))
             return e->ref;
     }
+}
+
+static inline uint32_t htab_find(const htab_t *t, const kwords_t *full, const qkey_t *q)
+{
+    uint32_t hole;
+    return htab_find_hole(t, full, q, &hole);
+}
+
+/* Insert at the hole htab_find_hole gave (one probe for the duplicate
+ * check and the insert). */
+static inline void htab_insert_at(htab_t *t, uint32_t hole, const qkey_t *q, uint32_t ref)
+{
+    t->e[hole] = (hent_t){q->tag, ref, {q->w[0], q->w[1], q->w[2]}};
+    t->count++;
 }
 
 /* ---- orders ------------------------------------------------------------------ */
@@ -513,11 +592,20 @@ struct cq_cache {
     htab_t by_balance;
     kwords_t *bal_keys;
     uint32_t bal_keys_cap;
+
+    /* Handles issued so far (cq_intern_count, kept here: it is asked on
+     * every lookup by handle), and the set flags of each status. */
+    uint32_t ninst, nstrat;
+    uint32_t status_flags[CQ_OS_COUNT_];
 };
+
+/* stash_at with the geometry known at compile time (the hot lookups). */
+#define STASH_AT(st, i, shift, type) \
+    ((type *)((st)->chunks[(i) >> (shift)] + (size_t)((i) & ((1u << (shift)) - 1)) * sizeof(type)))
 
 static inline order_slot_t *order_at(const cq_cache_t *c, uint32_t ref)
 {
-    return stash_at(&c->orders, ref - 1);
+    return STASH_AT(&c->orders, ref - 1, ORDER_CHUNK_SHIFT, order_slot_t);
 }
 
 /* Key arrays for every slot the pool has room for. */
@@ -534,28 +622,31 @@ static int keys_reserve(cq_cache_t *c)
     if (!nv)
         return CQ_ENOMEM;
     c->vid_keys = nv;
+    /* Written now so that inserts never fault (see mem_alloc_touched). */
+    memset(nc + c->keys_cap, 0, (size_t)(need - c->keys_cap) * sizeof *nc);
+    memset(nv + c->keys_cap, 0, (size_t)(need - c->keys_cap) * sizeof *nv);
     c->keys_cap = need;
     return 0;
 }
 
 static inline inst_rec_t *inst_at(const cq_cache_t *c, uint32_t h)
 {
-    return stash_at(&c->insts, h);
+    return STASH_AT(&c->insts, h, REC_CHUNK_SHIFT, inst_rec_t);
 }
 
 static inline strat_rec_t *strat_at(const cq_cache_t *c, uint32_t h)
 {
-    return stash_at(&c->strats, h);
+    return STASH_AT(&c->strats, h, REC_CHUNK_SHIFT, strat_rec_t);
 }
 
-static int inst_known(const cq_cache_t *c, uint32_t h)
+static inline int inst_known(const cq_cache_t *c, uint32_t h)
 {
-    return h != 0 && h <= cq_intern_count(c->inst_names);
+    return h != 0 && h <= c->ninst;
 }
 
-static int strat_known(const cq_cache_t *c, uint32_t h)
+static inline int strat_known(const cq_cache_t *c, uint32_t h)
 {
-    return h != 0 && h <= cq_intern_count(c->strat_names);
+    return h != 0 && h <= c->nstrat;
 }
 
 /* 0 for "none", else CQ_ENOENT for a handle never issued. */
@@ -563,6 +654,8 @@ static int check_handle_or_none(uint32_t h, int known)
 {
     return h == 0 || known ? 0 : CQ_ENOENT;
 }
+
+static uint32_t compute_set_flags(int32_t status);
 
 int cq_cache_create(cq_cache_t **out, const cq_cache_config_t *cfg)
 {
@@ -581,10 +674,12 @@ int cq_cache_create(cq_cache_t **out, const cq_cache_config_t *cfg)
     stash_init(&c->positions, sizeof(pos_slot_t), POS_CHUNK_SHIFT);
     stash_init(&c->balances, sizeof(cq_balance_t), BAL_CHUNK_SHIFT);
     c->next_seq = 1;
+    for (int32_t st = 0; st < CQ_OS_COUNT_; st++)
+        c->status_flags[st] = compute_set_flags(st);
     c->pos_mask = 63;
     c->pos_shift = 64 - 6;
     int rc = CQ_ENOMEM;
-    if (stash_reserve(&c->orders, initial) < 0 || keys_reserve(c) < 0 || htab_init(&c->by_client_id, initial) < 0 ||
+    if (stash_reserve_block(&c->orders, initial) < 0 || keys_reserve(c) < 0 || htab_init(&c->by_client_id, initial) < 0 ||
         htab_init(&c->by_venue_id, initial) < 0 || htab_init(&c->by_balance, 16) < 0 ||
         !(c->pos_tab = calloc(c->pos_mask + 1, sizeof *c->pos_tab)) ||
         cq_intern_create(&c->inst_names) < 0 || cq_intern_create(&c->strat_names) < 0 ||
@@ -636,14 +731,17 @@ static int check_instrument_id(const char *id)
 
 /* Intern into names, making sure a record (zeroed) exists for the handle
  * first, so every issued handle has one even if an allocation fails. */
-static int intern_with_record(cq_intern_t *names, stash_t *recs, const char *name, uint32_t *handle)
+static int intern_with_record(cq_intern_t *names, stash_t *recs, const char *name, uint32_t *handle,
+                              uint32_t *count)
 {
     uint32_t next = cq_intern_count(names) + 1;
     if (next == 0 || stash_reserve(recs, next + 1) < 0)
         return CQ_ENOMEM;
     while (recs->n <= next)
         stash_push(recs, NULL); /* cannot fail: reserved */
-    return cq_intern_get(names, name, handle);
+    int rc = cq_intern_get(names, name, handle);
+    *count = cq_intern_count(names);
+    return rc;
 }
 
 int cq_cache_instrument_intern(cq_cache_t *c, const char *id, uint32_t *handle)
@@ -653,7 +751,7 @@ int cq_cache_instrument_intern(cq_cache_t *c, const char *id, uint32_t *handle)
         return CQ_EINVAL;
     if ((rc = check_instrument_id(id)) < 0)
         return rc;
-    return intern_with_record(c->inst_names, &c->insts, id, handle);
+    return intern_with_record(c->inst_names, &c->insts, id, handle, &c->ninst);
 }
 
 int cq_cache_instrument_add(cq_cache_t *c, const cq_instrument_t *spec, uint32_t *handle)
@@ -711,7 +809,7 @@ int cq_cache_strategy_intern(cq_cache_t *c, const char *name, uint32_t *handle)
         return CQ_EINVAL;
     if (strnlen(name, CQ_INTERN_MAX_LEN + 1) > CQ_INTERN_MAX_LEN)
         return CQ_ETOOLONG;
-    return intern_with_record(c->strat_names, &c->strats, name, handle);
+    return intern_with_record(c->strat_names, &c->strats, name, handle, &c->nstrat);
 }
 
 int cq_cache_strategy_find(const cq_cache_t *c, const char *name, uint32_t *handle)
@@ -730,7 +828,12 @@ const char *cq_cache_strategy_name(const cq_cache_t *c, uint32_t handle)
  * pointer from elsewhere (CQ_EINVAL) or a removed order (CQ_ENOENT). */
 static order_slot_t *slot_of(const cq_cache_t *c, const cq_order_t *o, int *err)
 {
-    long i = o ? stash_index_of(&c->orders, o) : -1;
+    long i;
+    uintptr_t off = (uintptr_t)o - (uintptr_t)c->orders.block;
+    if (off < c->orders.block_bytes) /* the common case, with a constant divisor */
+        i = off % sizeof(order_slot_t) ? -1 : (long)(off / sizeof(order_slot_t));
+    else
+        i = o ? stash_index_of(&c->orders, o) : -1;
     if (i < 0 || (uint32_t)i >= c->orders.n) {
         *err = CQ_EINVAL;
         return NULL;
@@ -752,11 +855,17 @@ static inline order_slot_t *find_order(const cq_cache_t *c, const htab_t *t, con
 
 #define VENUE_ID_MAX (KEY_FIELD - 1)
 
-static uint32_t set_flags(int32_t status)
+static uint32_t compute_set_flags(int32_t status)
 {
     return (cq_order_status_is_open(status) ? F_OPEN : 0) |
            (cq_order_status_is_closed(status) ? F_CLOSED : 0) |
            (cq_order_status_is_inflight(status) ? F_INFLIGHT : 0);
+}
+
+/* status must be valid (status_valid). */
+static inline uint32_t set_flags(const cq_cache_t *c, int32_t status)
+{
+    return c->status_flags[status];
 }
 
 static int status_valid(int32_t status)
@@ -805,11 +914,14 @@ int cq_cache_order_add(cq_cache_t *c, const cq_order_t *init, cq_order_t **out)
     if ((rc = check_handle_or_none(inst, inst_known(c, inst))) < 0 ||
         (rc = check_handle_or_none(strat, strat_known(c, strat))) < 0)
         return rc;
-    if (find_order(c, &c->by_client_id, c->cid_keys, &cid) ||
-        (vid.n && find_order(c, &c->by_venue_id, c->vid_keys, &vid)))
-        return CQ_EEXIST;
+    /* Room first (a table may grow), then one probe each finds a duplicate
+     * or the hole the key goes into. */
     if ((rc = htab_reserve1(&c->by_client_id)) < 0 || (vid.n && (rc = htab_reserve1(&c->by_venue_id)) < 0))
         return rc;
+    uint32_t cid_hole, vid_hole = 0;
+    if (htab_find_hole(&c->by_client_id, c->cid_keys, &cid, &cid_hole) ||
+        (vid.n && htab_find_hole(&c->by_venue_id, c->vid_keys, &vid, &vid_hole)))
+        return CQ_EEXIST;
 
     order_slot_t *s = c->free;
     uint32_t index;
@@ -838,9 +950,9 @@ int cq_cache_order_add(cq_cache_t *c, const cq_order_t *init, cq_order_t **out)
     s->strategy = strat;
     s->flags = F_LIVE;
 
-    htab_insert(&c->by_client_id, &cid, ref);
+    htab_insert_at(&c->by_client_id, cid_hole, &cid, ref);
     if (vid.n) {
-        htab_insert(&c->by_venue_id, &vid, ref);
+        htab_insert_at(&c->by_venue_id, vid_hole, &vid, ref);
         s->flags |= F_VENUE_ID;
     }
     olist_push(&c->all, s, L_ALL);
@@ -848,7 +960,7 @@ int cq_cache_order_add(cq_cache_t *c, const cq_order_t *init, cq_order_t **out)
         olist_push(&strat_at(c, strat)->orders, s, L_STRAT);
     if (inst)
         olist_push(&inst_at(c, inst)->orders, s, L_INST);
-    move_sets(c, s, set_flags(init->status));
+    move_sets(c, s, set_flags(c, init->status));
     if (out)
         *out = &s->o;
     return 0;
@@ -864,7 +976,7 @@ int cq_cache_order_set_status(cq_cache_t *c, cq_order_t *order, int32_t status)
         return err;
     if (!status_valid(status))
         return CQ_EINVAL;
-    move_sets(c, s, set_flags(status));
+    move_sets(c, s, set_flags(c, status));
     s->o.status = status;
     return 0;
 }
@@ -878,26 +990,32 @@ int cq_cache_order_set_venue_id(cq_cache_t *c, cq_order_t *order, const char *ve
     order_slot_t *s = slot_of(c, order, &rc);
     if (!s)
         return rc;
+    uint32_t hole = 0;
     if (venue_id[0]) {
         if ((rc = qkey_make(&vid, venue_id, VENUE_ID_MAX)) < 0)
             return rc;
-        order_slot_t *other = find_order(c, &c->by_venue_id, c->vid_keys, &vid);
-        if (other == s)
+        if (!(s->flags & F_VENUE_ID) && (rc = htab_reserve1(&c->by_venue_id)) < 0)
+            return rc;
+        uint32_t other = htab_find_hole(&c->by_venue_id, c->vid_keys, &vid, &hole);
+        if (other == s->ref)
             return 0;
         if (other)
             return CQ_EEXIST;
-        if (!(s->flags & F_VENUE_ID) && (rc = htab_reserve1(&c->by_venue_id)) < 0)
-            return rc;
     }
-    if (s->flags & F_VENUE_ID) {
+    int moved = 0;
+    if (s->flags & F_VENUE_ID) { /* a change: the erase may move the hole */
         htab_erase(&c->by_venue_id, s->vid_tag, s->ref);
         s->flags &= ~(uint32_t)F_VENUE_ID;
+        moved = 1;
     }
     memcpy(s->o.venue_order_id, vid.w, KEY_FIELD);
     memcpy(c->vid_keys[s->ref - 1], vid.w, sizeof vid.w);
     s->vid_tag = vid.tag;
     if (vid.n) {
-        htab_insert(&c->by_venue_id, &vid, s->ref);
+        if (moved)
+            htab_insert(&c->by_venue_id, &vid, s->ref);
+        else
+            htab_insert_at(&c->by_venue_id, hole, &vid, s->ref);
         s->flags |= F_VENUE_ID;
     }
     return 0;
@@ -926,6 +1044,14 @@ int cq_cache_order_remove(cq_cache_t *c, cq_order_t *order)
     s->lk[L_ALL].next = c->free;
     c->free = s;
     return 0;
+}
+
+void cq_cache_order_prefetch(const cq_cache_t *c, const char *client_order_id)
+{
+    qkey_t q;
+    if (!c || !client_order_id || qkey_make(&q, client_order_id, CQ_ORDER_ID_MAX) < 0)
+        return;
+    __builtin_prefetch(&c->by_client_id.e[htab_home(&c->by_client_id, q.tag)], 1);
 }
 
 cq_order_t *cq_cache_order(const cq_cache_t *c, const char *client_order_id)

@@ -139,8 +139,25 @@ static int to_asset_units(double v, i128 *units, int32_t *scale)
     int64_t r;
     int k = 0;
     if (a < 1e5 && (r = near_whole(a * 1e8)) > 0) {
-        for (k = 8; k > 0 && r % 10 == 0; k--)
+        /* Strip trailing zeros by halves (4, 2, 1 digits): a fee like 0.01
+         * took six divisions one digit at a time. */
+        k = 8;
+        if (r % 10000 == 0) {
+            r /= 10000;
+            k -= 4;
+        }
+        if (k >= 2 && r % 100 == 0) {
+            r /= 100;
+            k -= 2;
+        }
+        if (k >= 1 && r % 10 == 0) {
             r /= 10;
+            k -= 1;
+        }
+        if (k >= 1 && r % 10 == 0) { /* 10^-8 * 10^8 = 1 needs one more */
+            r /= 10;
+            k -= 1;
+        }
     } else {
         for (k = 0; k <= CQ_ASSET_SCALE; k++) {
             double x = a * pow10_d[k];

@@ -3,21 +3,25 @@
  * file in WAL mode, written before an order leaves the process.
  *
  * It owns one SQLite connection and the statements prepared on it at open
- * (none is prepared on the hot path), the session number of this open, and
- * the counter of client ids handed out in it. Each record call is one
+ * (none is prepared on the hot path), the session number of this open, the
+ * counter of client ids handed out in it, and in batched mode the count of
+ * records waiting in the open transaction. Each record call is one
  * transaction (one statement in autocommit mode where it can, BEGIN/COMMIT
- * around two otherwise) unless the caller opened a group. A commit in WAL
- * mode appends the changed pages to the -wal file with write(2): once it
- * returns, a crash of this process cannot lose it; the fsync that protects
- * against an OS crash happens at checkpoints (synchronous=NORMAL) or at
- * every commit (FULL).
+ * around two otherwise) unless the caller opened a group, or, in batched
+ * mode, joins the open batch (rec_begin / rec_end hold the rules). A
+ * commit in WAL mode appends the changed pages to the -wal file with
+ * write(2) - through journal_vfs.c, one call per commit - and the journal
+ * returns only after that: a crash of this process cannot lose it; the
+ * fsync that protects against an OS crash happens at checkpoints
+ * (synchronous=NORMAL) or at every commit (FULL).
  *
- * Cost: a commit is at least two write(2) calls per changed page (frame
- * header, then page), so the submit path touches exactly one page: the
- * orders row. Its creation is not repeated in order_events, and the tables
- * are WITHOUT ROWID, clustered on their keys, so no secondary index page
- * is written either. Exclusive locking (the default) avoids the six fcntl
- * locks per transaction that sharing the file with other processes costs.
+ * Cost: every page a commit changes is written to the WAL and, at the
+ * checkpoint, to the file and synced, so the submit path touches exactly
+ * one page: the orders row. Its creation is not repeated in order_events,
+ * and the tables are WITHOUT ROWID, clustered on their keys, so no
+ * secondary index page is written either. Exclusive locking (the default)
+ * avoids the six fcntl locks per transaction that sharing the file with
+ * other processes costs.
  *
  * It must never: call the venue or judge state transitions (the engine and
  * the model do), crash or abort on bad input or a damaged file, store a
@@ -38,12 +42,22 @@
 #include <unistd.h>
 
 #include "cquant/error.h"
+#include "journal_vfs.h"
 
 #define APPLICATION_ID 0x43514a4c /* "CQJL" in PRAGMA application_id */
-#define PAGE_SIZE 4096
+/* Pages of new journals. Every page a commit changes is written whole to
+ * the WAL, checksummed, and later written to disk again: the bytes per
+ * order are the cost (with 4096-byte pages the checkpoint's fsync of ~20 KB
+ * per order was half of the submit path's mean). 2048 halves them and
+ * still holds the largest row of any table in its page (an index B-tree
+ * page of 2048 bytes keeps up to 488 bytes of a row locally; an orders row
+ * is at most ~450), where 1024 would push long rows to overflow pages. A
+ * file created with another page size keeps it. */
+#define PAGE_SIZE 2048
 #define BUSY_DEFAULT_MS 1000
 #define BUSY_MAX_MS 600000
 #define CHECKPOINT_DEFAULT 1000
+#define BATCH_MAX 100000
 #define PATH_LIMIT 4096
 /* SQLite's page cache, an upper bound. The default (2 MiB) is smaller than
  * a day's fills, and lookups then read pages back with pread(2): with 200k
@@ -133,6 +147,9 @@ enum {
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_INSERT_ORDER,
     ST_INSERT_EVENT,
     ST_APPLY_EVENT,
@@ -148,23 +165,28 @@ static const char *const STMT_SQL[ST_COUNT_] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
-    [ST_INSERT_ORDER] = "INSERT INTO orders (" ORDER_COLS ") VALUES "
+    /* Groups inside a batch (batched mode): a savepoint, so that a group
+     * rolls back alone. */
+    [ST_SAVEPOINT] = "SAVEPOINT cq_group",
+    [ST_RELEASE] = "RELEASE cq_group",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO cq_group",
+    [ST_INSERT_ORDER] = "INSERT OR FAIL INTO orders (" ORDER_COLS ") VALUES "
                         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
                         "?17, 0, ?18, ?19)",
     /* The event takes its seq and prev_status from the order row itself, so
      * the history stays a chain whatever the caller believes; no row, no
      * event (changes() == 0 means an unknown order). */
-    [ST_INSERT_EVENT] = "INSERT INTO order_events (client_order_id, seq, status, prev_status, "
+    [ST_INSERT_EVENT] = "INSERT OR FAIL INTO order_events (client_order_id, seq, status, prev_status, "
                         "filled_qty, avg_fill_price, venue_order_id, reason, ts_event_ns, "
                         "ts_init_ns) "
                         "SELECT client_order_id, last_seq + 1, ?2, status, ?3, ?4, ?5, ?6, ?7, ?8 "
                         "FROM orders WHERE client_order_id = ?1",
-    [ST_APPLY_EVENT] = "UPDATE orders SET status = ?2, filled_qty = ?3, avg_fill_price = ?4, "
+    [ST_APPLY_EVENT] = "UPDATE OR FAIL orders SET status = ?2, filled_qty = ?3, avg_fill_price = ?4, "
                        "venue_order_id = CASE WHEN ?5 <> '' THEN ?5 ELSE venue_order_id END, "
                        "last_seq = last_seq + 1, updated_ns = ?6 WHERE client_order_id = ?1",
-    [ST_INSERT_FILL] = "INSERT INTO fills (" FILL_COLS ") VALUES "
+    [ST_INSERT_FILL] = "INSERT OR FAIL INTO fills (" FILL_COLS ") VALUES "
                        "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    [ST_UPDATE_ORDER] = "UPDATE orders SET venue_order_id = ?2, price = ?3, trigger_price = ?4, "
+    [ST_UPDATE_ORDER] = "UPDATE OR FAIL orders SET venue_order_id = ?2, price = ?3, trigger_price = ?4, "
                         "qty = ?5, filled_qty = ?6, avg_fill_price = ?7, fees = ?8, tag = ?9, "
                         "updated_ns = ?10 WHERE client_order_id = ?1",
     [ST_FIND_ORDER] = "SELECT " ORDER_COLS " FROM orders WHERE client_order_id = ?1",
@@ -180,7 +202,13 @@ struct cq_journal {
     const cq_log_t *log;
     uint64_t session;
     uint64_t last_id;      /* client ids handed out in this session */
+    char id_prefix[16];    /* "cq" + base36(session) + "-" */
+    int id_prefix_len;
     int in_group;
+    int batch;             /* cfg.batch: 0 = every call its own transaction */
+    int pending;           /* batched mode: records in the open transaction */
+    int group_pending;     /* pending when the group began */
+    int group_force;       /* the group holds a record that commits the batch */
     int loading;           /* inside a load callback: writes refused */
     int created;           /* open created the file: removed if open fails */
     char path[PATH_LIMIT];
@@ -453,49 +481,90 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v, int len)
 }
 
 /* Run a statement that returns no row; reset it either way (the reset also
- * drops the SQLITE_STATIC bindings' hold on the caller's memory). */
-static int run(sqlite3_stmt *s)
+ * drops the SQLITE_STATIC bindings' hold on the caller's memory). When no
+ * transaction is open afterwards the statement may have committed: the
+ * -wal writes the VFS holds back go out now, before anyone is told
+ * (journal_vfs.c). */
+static int run(cq_journal_t *j, sqlite3_stmt *s)
 {
     int rc = sqlite3_step(s);
     int rc2 = sqlite3_reset(s);
     sqlite3_clear_bindings(s);
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-        return SQLITE_OK;
-    return rc2 != SQLITE_OK ? rc2 : rc;
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return rc2 != SQLITE_OK ? rc2 : rc;
+    if (sqlite3_get_autocommit(j->db))
+        return cq_jvfs_flush(j->db);
+    return SQLITE_OK;
+}
+
+/* Roll back whatever is not committed: the open group, and in batched
+ * mode the batch. */
+static void rollback_all(cq_journal_t *j)
+{
+    if (!sqlite3_get_autocommit(j->db))
+        run(j, j->st[ST_ROLLBACK]);
+    j->in_group = 0;
+    j->pending = 0;
 }
 
 /* Failure handling for writes. A duplicate or a missing row wrote nothing.
- * Anything else (disk, corruption) may have left a group half-applied: roll
- * it back, so the group is all or nothing as the header promises. */
+ * Anything else (disk, corruption) may have left a group or a batch
+ * half-applied: roll it back, so the group is all or nothing as the header
+ * promises. */
 static int write_failed(cq_journal_t *j, int rc, const char *what)
 {
     int err = db_fail(j, rc, what);
-    if (j->in_group && err != CQ_EEXIST) {
-        if (!sqlite3_get_autocommit(j->db))
-            run(j->st[ST_ROLLBACK]);
-        j->in_group = 0;
-        cq_logf(j->log, CQ_LOG_ERROR, "journal", "%s: group rolled back", j->path);
+    if (err != CQ_EEXIST && !sqlite3_get_autocommit(j->db)) {
+        int lost = j->pending;
+        rollback_all(j);
+        cq_logf(j->log, CQ_LOG_ERROR, "journal", "%s: %s rolled back (%d records lost)", j->path,
+                j->batch ? "batch" : "group", lost);
     }
+    if (err != CQ_EEXIST)
+        j->in_group = 0;
     return err;
 }
 
-/* Several statements as one transaction: BEGIN unless a group is open. */
-static int tx_begin(cq_journal_t *j)
+/* Before a record's statements (multi: more than one): open the
+ * transaction they join, unless one is open (a group, a batch) or the
+ * record runs as one statement in autocommit mode - one statement, and not
+ * batched or a record that commits the batch anyway (force). */
+static int rec_begin(cq_journal_t *j, int multi, int force)
 {
-    if (j->in_group)
+    if (!sqlite3_get_autocommit(j->db) || (!multi && (!j->batch || force)))
         return SQLITE_OK;
-    return run(j->st[ST_BEGIN]);
+    return run(j, j->st[ST_BEGIN]);
 }
 
-static int tx_end(cq_journal_t *j, int ok)
+/* After a record's statements succeeded. Not batched: commit what
+ * rec_begin opened (a group commits at its end). Batched: the record joins
+ * the batch, which is committed when force is set (a record the venue is
+ * about to act on) or it is full - at the end of the group if one is open. */
+static int rec_end(cq_journal_t *j, int force)
 {
-    if (j->in_group)
+    if (j->in_group) {
+        j->pending++;
+        j->group_force |= force;
         return SQLITE_OK;
-    if (ok)
-        return run(j->st[ST_COMMIT]);
-    if (!sqlite3_get_autocommit(j->db))
-        run(j->st[ST_ROLLBACK]);
-    return SQLITE_OK;
+    }
+    if (sqlite3_get_autocommit(j->db)) { /* it committed itself */
+        j->pending = 0;
+        return SQLITE_OK;
+    }
+    if (j->batch && ++j->pending < j->batch && !force)
+        return SQLITE_OK;
+    int rc = run(j, j->st[ST_COMMIT]);
+    if (rc == SQLITE_OK)
+        j->pending = 0;
+    return rc;
+}
+
+/* After a record failed without writing (a bad argument, a duplicate, no
+ * such order): undo the transaction rec_begin opened for it alone. */
+static void rec_abort(cq_journal_t *j)
+{
+    if (!j->in_group && !j->batch && !sqlite3_get_autocommit(j->db))
+        run(j, j->st[ST_ROLLBACK]);
 }
 
 static int usable(cq_journal_t *j)
@@ -678,8 +747,10 @@ static int open_db(cq_journal_t *j, const cq_journal_config_t *cfg)
     int rc = check_location(j);
     if (rc < 0)
         return rc;
+    /* Through the VFS that writes each commit's WAL frames with one system
+     * call (journal_vfs.c); the system's own if it cannot be had. */
     rc = sqlite3_open_v2(j->path, &j->db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, cq_jvfs_name());
     if (rc != SQLITE_OK) {
         int sys = j->db ? sqlite3_system_errno(j->db) : 0;
         return fail(j, map_sqlite(rc, sys), "journal %s: cannot open: %s", j->path,
@@ -741,13 +812,14 @@ int cq_journal_open(cq_journal_t **out, const char *path, const cq_journal_confi
     if ((cfg->sync != CQ_JOURNAL_SYNC_NORMAL && cfg->sync != CQ_JOURNAL_SYNC_FULL) ||
         cfg->busy_timeout_ms < 0 || cfg->busy_timeout_ms > BUSY_MAX_MS ||
         cfg->checkpoint_pages < -1 || (cfg->shared != 0 && cfg->shared != 1) ||
-        (cfg->skip_verify != 0 && cfg->skip_verify != 1))
+        (cfg->skip_verify != 0 && cfg->skip_verify != 1) || cfg->batch < 0 || cfg->batch > BATCH_MAX)
         return CQ_EINVAL;
     cq_journal_t *j = calloc(1, sizeof *j);
     if (!j)
         return CQ_ENOMEM;
     j->cache = cfg->cache;
     j->log = cfg->log;
+    j->batch = cfg->batch;
     snprintf(j->path, sizeof j->path, "%s", path);
     int rc = open_db(j, cfg);
     if (rc < 0) {
@@ -774,8 +846,15 @@ void cq_journal_close(cq_journal_t *j)
 {
     if (!j)
         return;
-    if (j->in_group)
+    if (j->in_group) {
         cq_logf(j->log, CQ_LOG_WARN, "journal", "%s: closed with a group open: rolled back", j->path);
+        if (!j->batch)
+            rollback_all(j);
+        else if (cq_journal_rollback(j) < 0)
+            rollback_all(j);
+    }
+    if (j->db && !j->loading && cq_journal_flush(j) < 0) /* the batch: a clean close keeps it */
+        cq_logf(j->log, CQ_LOG_ERROR, "journal", "%s: the last batch was not committed", j->path);
     close_db(j);
     free(j);
 }
@@ -815,12 +894,16 @@ int cq_journal_next_client_id(cq_journal_t *j, char out[40])
     if (j->last_id == UINT64_MAX)
         return fail(j, CQ_ERANGE, "client id counter exhausted in this session");
     uint64_t seq = ++j->last_id;
-    int n = 0;
-    out[n++] = 'c';
-    out[n++] = 'q';
-    n += put_base36(out + n, j->session);
-    out[n++] = '-';
-    n += put_base36(out + n, seq);
+    if (!j->id_prefix_len) { /* "cq" + session + "-", the same for the whole session */
+        int n = 0;
+        j->id_prefix[n++] = 'c';
+        j->id_prefix[n++] = 'q';
+        n += put_base36(j->id_prefix + n, j->session);
+        j->id_prefix[n++] = '-';
+        j->id_prefix_len = n;
+    }
+    memcpy(out, j->id_prefix, (size_t)j->id_prefix_len);
+    int n = j->id_prefix_len + put_base36(out + j->id_prefix_len, seq);
     out[n] = '\0';
     return 0;
 }
@@ -842,6 +925,10 @@ int cq_journal_record_submit(cq_journal_t *j, const cq_order_t *o)
     int lf = fmt_decimal(filled, o->filled_qty, r.size_prec);
     int la = fmt_decimal(avg, o->avg_fill_price, r.price_prec);
     int le = fmt_decimal(fees, o->fees, -1);
+    /* A submit is what the venue acts on next: it always commits, and in
+     * batched mode takes the batch with it. */
+    if ((rc = rec_begin(j, 0, 1)) != SQLITE_OK)
+        return write_failed(j, rc, "cannot begin");
     sqlite3_stmt *s = j->st[ST_INSERT_ORDER];
     bind_text(s, 1, o->client_order_id, lens[0]);
     bind_text(s, 2, o->venue_order_id, lens[1]);
@@ -862,11 +949,13 @@ int cq_journal_record_submit(cq_journal_t *j, const cq_order_t *o)
     bind_text(s, 17, cq_order_status_name(o->status), -1);
     sqlite3_bind_int64(s, 18, o->hdr.ts_init);
     sqlite3_bind_int64(s, 19, o->hdr.ts_event);
-    if ((rc = run(s)) != SQLITE_OK) {
+    if ((rc = run(j, s)) != SQLITE_OK) {
         if ((rc & 0xff) == SQLITE_CONSTRAINT)
             return fail(j, CQ_EEXIST, "order %s is already recorded", o->client_order_id);
         return write_failed(j, rc, "cannot record the order");
     }
+    if ((rc = rec_end(j, 1)) != SQLITE_OK)
+        return write_failed(j, rc, "cannot commit the order");
     return 0;
 }
 
@@ -895,8 +984,11 @@ int cq_journal_record_event(cq_journal_t *j, const cq_order_event_t *ev)
     int lf = fmt_decimal(filled, ev->filled_qty, sp);
     int la = fmt_decimal(avg, ev->avg_fill_price, pp);
     const char *status = cq_order_status_name(ev->status);
+    /* A cancel or modify request is sent right after its event: in batched
+     * mode it commits, like a submit. */
+    int force = ev->status == CQ_OS_PENDING_CANCEL || ev->status == CQ_OS_PENDING_UPDATE;
 
-    if ((rc = tx_begin(j)) != SQLITE_OK)
+    if ((rc = rec_begin(j, 1, force)) != SQLITE_OK)
         return write_failed(j, rc, "cannot begin");
     sqlite3_stmt *s = j->st[ST_INSERT_EVENT];
     bind_text(s, 1, ev->client_order_id, lc);
@@ -907,14 +999,13 @@ int cq_journal_record_event(cq_journal_t *j, const cq_order_event_t *ev)
     bind_text(s, 6, ev->reason, lr);
     sqlite3_bind_int64(s, 7, ev->hdr.ts_event);
     sqlite3_bind_int64(s, 8, ev->hdr.ts_init);
-    if ((rc = run(s)) != SQLITE_OK) {
-        tx_end(j, 0);
+    if ((rc = run(j, s)) != SQLITE_OK) {
         if ((rc & 0xff) == SQLITE_CONSTRAINT) /* seq taken: last_seq lies */
             return write_failed(j, SQLITE_CORRUPT, "order_events out of step with orders.last_seq");
         return write_failed(j, rc, "cannot record the event");
     }
     if (sqlite3_changes(j->db) == 0) {
-        tx_end(j, 0);
+        rec_abort(j);
         return fail(j, CQ_ENOENT, "order %s is not recorded", ev->client_order_id);
     }
     s = j->st[ST_APPLY_EVENT];
@@ -924,10 +1015,8 @@ int cq_journal_record_event(cq_journal_t *j, const cq_order_event_t *ev)
     bind_text(s, 4, avg, la);
     bind_text(s, 5, ev->venue_order_id, lv);
     sqlite3_bind_int64(s, 6, ev->hdr.ts_event);
-    if ((rc = run(s)) != SQLITE_OK || (rc = tx_end(j, 1)) != SQLITE_OK) {
-        tx_end(j, 0);
+    if ((rc = run(j, s)) != SQLITE_OK || (rc = rec_end(j, force)) != SQLITE_OK)
         return write_failed(j, rc, "cannot record the event");
-    }
     return 0;
 }
 
@@ -960,6 +1049,8 @@ int cq_journal_record_fill(cq_journal_t *j, const cq_fill_t *f)
     int lp = fmt_decimal(price, f->price, r.price_prec);
     int lq = fmt_decimal(qty, f->qty, r.size_prec);
     int le = fmt_decimal(fee, f->fee, -1);
+    if ((rc = rec_begin(j, 0, 0)) != SQLITE_OK)
+        return write_failed(j, rc, "cannot begin");
     sqlite3_stmt *s = j->st[ST_INSERT_FILL];
     bind_text(s, 1, r.instrument, -1);
     bind_text(s, 2, f->trade_id, lt);
@@ -975,11 +1066,13 @@ int cq_journal_record_fill(cq_journal_t *j, const cq_fill_t *f)
     sqlite3_bind_int64(s, 12, f->hdr.flags);
     sqlite3_bind_int64(s, 13, f->hdr.ts_event);
     sqlite3_bind_int64(s, 14, f->hdr.ts_init);
-    if ((rc = run(s)) != SQLITE_OK) {
+    if ((rc = run(j, s)) != SQLITE_OK) {
         if ((rc & 0xff) == SQLITE_CONSTRAINT)
             return fail(j, CQ_EEXIST, "trade %s of %s is already recorded", f->trade_id, r.instrument);
         return write_failed(j, rc, "cannot record the fill");
     }
+    if ((rc = rec_end(j, 0)) != SQLITE_OK)
+        return write_failed(j, rc, "cannot commit the fill");
     return 0;
 }
 
@@ -998,6 +1091,8 @@ int cq_journal_update_order(cq_journal_t *j, const cq_order_t *o)
     int lf = fmt_decimal(filled, o->filled_qty, r.size_prec);
     int la = fmt_decimal(avg, o->avg_fill_price, r.price_prec);
     int le = fmt_decimal(fees, o->fees, -1);
+    if ((rc = rec_begin(j, 0, 0)) != SQLITE_OK)
+        return write_failed(j, rc, "cannot begin");
     sqlite3_stmt *s = j->st[ST_UPDATE_ORDER];
     bind_text(s, 1, o->client_order_id, lens[0]);
     bind_text(s, 2, o->venue_order_id, lens[1]);
@@ -1009,10 +1104,12 @@ int cq_journal_update_order(cq_journal_t *j, const cq_order_t *o)
     bind_text(s, 8, fees, le);
     bind_text(s, 9, o->tag, lens[2]);
     sqlite3_bind_int64(s, 10, o->hdr.ts_event);
-    if ((rc = run(s)) != SQLITE_OK)
+    if ((rc = run(j, s)) != SQLITE_OK)
         return write_failed(j, rc, "cannot update the order");
     if (sqlite3_changes(j->db) == 0)
         return fail(j, CQ_ENOENT, "order %s is not recorded", o->client_order_id);
+    if ((rc = rec_end(j, 0)) != SQLITE_OK)
+        return write_failed(j, rc, "cannot commit the update");
     return 0;
 }
 
@@ -1025,8 +1122,15 @@ int cq_journal_begin(cq_journal_t *j)
         return rc;
     if (j->in_group)
         return fail(j, CQ_ESTATE, "a group is already open");
-    if ((rc = run(j->st[ST_BEGIN])) != SQLITE_OK)
-        return db_fail(j, rc, "cannot begin a group");
+    if (!j->batch) {
+        if ((rc = run(j, j->st[ST_BEGIN])) != SQLITE_OK)
+            return db_fail(j, rc, "cannot begin a group");
+    } else { /* a savepoint inside the batch's transaction */
+        if ((rc = rec_begin(j, 1, 0)) != SQLITE_OK || (rc = run(j, j->st[ST_SAVEPOINT])) != SQLITE_OK)
+            return write_failed(j, rc, "cannot begin a group");
+        j->group_pending = j->pending;
+        j->group_force = 0;
+    }
     j->in_group = 1;
     return 0;
 }
@@ -1040,12 +1144,23 @@ int cq_journal_commit(cq_journal_t *j)
         return rc;
     if (!j->in_group)
         return fail(j, CQ_ESTATE, "no group is open (or it was rolled back after an error)");
-    if ((rc = run(j->st[ST_COMMIT])) != SQLITE_OK) {
-        /* A failed COMMIT may leave the transaction open: the group is then
-         * rolled back, never left half-alive. */
-        return write_failed(j, rc, "cannot commit the group");
+    /* A failed COMMIT may leave the transaction open: the group is then
+     * rolled back (write_failed), never left half-alive. */
+    if (!j->batch) {
+        if ((rc = run(j, j->st[ST_COMMIT])) != SQLITE_OK)
+            return write_failed(j, rc, "cannot commit the group");
+        j->in_group = 0;
+        j->pending = 0;
+        return 0;
     }
+    if ((rc = run(j, j->st[ST_RELEASE])) != SQLITE_OK)
+        return write_failed(j, rc, "cannot end the group");
     j->in_group = 0;
+    if (j->group_force || j->pending >= j->batch) {
+        if ((rc = run(j, j->st[ST_COMMIT])) != SQLITE_OK)
+            return write_failed(j, rc, "cannot commit the batch");
+        j->pending = 0;
+    }
     return 0;
 }
 
@@ -1059,8 +1174,32 @@ int cq_journal_rollback(cq_journal_t *j)
     if (!j->in_group)
         return fail(j, CQ_ESTATE, "no group is open");
     j->in_group = 0;
-    if (!sqlite3_get_autocommit(j->db) && (rc = run(j->st[ST_ROLLBACK])) != SQLITE_OK)
-        return db_fail(j, rc, "cannot roll back");
+    if (!j->batch) {
+        j->pending = 0;
+        if (!sqlite3_get_autocommit(j->db) && (rc = run(j, j->st[ST_ROLLBACK])) != SQLITE_OK)
+            return db_fail(j, rc, "cannot roll back");
+        return 0;
+    }
+    /* Back to the savepoint: the batch before the group stays. */
+    j->pending = j->group_pending;
+    if (!sqlite3_get_autocommit(j->db) &&
+        ((rc = run(j, j->st[ST_ROLLBACK_TO])) != SQLITE_OK || (rc = run(j, j->st[ST_RELEASE])) != SQLITE_OK))
+        return write_failed(j, rc, "cannot roll back the group");
+    return 0;
+}
+
+int cq_journal_flush(cq_journal_t *j)
+{
+    if (!j)
+        return CQ_EINVAL;
+    int rc = usable(j);
+    if (rc < 0)
+        return rc;
+    if (j->in_group)
+        return fail(j, CQ_ESTATE, "cannot flush inside a group");
+    if (!sqlite3_get_autocommit(j->db) && (rc = run(j, j->st[ST_COMMIT])) != SQLITE_OK)
+        return write_failed(j, rc, "cannot commit the batch");
+    j->pending = 0;
     return 0;
 }
 
@@ -1073,10 +1212,11 @@ int cq_journal_checkpoint(cq_journal_t *j)
         return rc;
     if (j->in_group)
         return fail(j, CQ_ESTATE, "cannot checkpoint inside a group");
+    if ((rc = cq_journal_flush(j)) < 0)
+        return rc;
     rc = sqlite3_wal_checkpoint_v2(j->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return rc == SQLITE_OK ? 0 : db_fail(j, rc, "checkpoint failed");
 }
-
 
 /* ---- the ExecutionEngine's interface ------------------------------------------------------ */
 
