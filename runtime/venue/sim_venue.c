@@ -444,8 +444,10 @@ static int reserve_orders(cq_sim_t *s, size_t count)
     return 0;
 }
 
-static int reserve_order(cq_sim_t *s)
+static inline int reserve_order(cq_sim_t *s)
 {
+    if (s->norders + 1 <= s->cap_orders && (s->norders + 1) * 2 <= s->index_cap)
+        return 0;
     return reserve_orders(s, s->norders + 1);
 }
 
