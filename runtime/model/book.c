@@ -473,11 +473,10 @@ static size_t count_nonzero(const cq_book_entry_t *e, size_t n)
  * P = sum over blocks of max(0, n - BLOCK / 2): an insert raises P by at
  * most 1, a split lowers it by BLOCK / 2, deletes and merges never raise it,
  * and P starts <= nb * BLOCK / 2; so splits <= nb + k / (BLOCK / 2). */
-static int reserve_batch(cq_book_t *b, side_t *s, const cq_book_entry_t *e, size_t n)
+static int reserve_batch(cq_book_t *b, side_t *s, size_t n, size_t k)
 {
     if (s->npool >= n)
         return 0;
-    size_t k = count_nonzero(e, n);
     size_t bound = s->nb + 2 + k / (BLOCK / 2);
     return pool_fill(b, s, k < bound ? k : bound);
 }
@@ -528,28 +527,28 @@ static int merge_into_block(cq_book_t *b, side_t *s, size_t j, int idx, const cq
     block_t *k = s->blk[j];
     int64_t tk[2 * BLOCK], tq[2 * BLOCK];
     size_t out = 0, a = 0, n = k->n;
-    uint64_t ins = 0, upd = 0, del = 0, miss = 0;
-    for (size_t q = 0; q < g; q++) {
-        const cq_book_entry_t *en = dir < 0 ? &e[g - 1 - q] : &e[q];
+    uint64_t nq = 0, found = 0, found_set = 0;
+    const cq_book_entry_t *en = dir < 0 ? e + g - 1 : e;
+    ptrdiff_t step = dir < 0 ? -1 : 1;
+    for (size_t q = 0; q < g; q++, en += step) {
         int64_t key = key_of(idx, en->tick), qty = en->qty;
         while (a < n && k->key[a] < key) {
             tk[out] = k->key[a];
             tq[out++] = k->qty[a++];
         }
-        int found = a < n && k->key[a] == key;
-        a += (size_t)found;
-        if (qty) {
-            tk[out] = key;
-            tq[out++] = qty;
-        }
-        ins += !found && qty;
-        upd += found && qty;
-        del += found && !qty;
-        miss += !found && !qty;
+        int same = a < n && k->key[a] == key;
+        a += (size_t)same;
+        tk[out] = key;
+        tq[out] = qty;
+        out += qty != 0;
+        nq += qty != 0;
+        found += (uint64_t)same;
+        found_set += (uint64_t)(same & (qty != 0));
     }
     size_t total = out + (n - a);
     if (total > BLOCK)
         return 1;
+    uint64_t del = found - found_set, ins = nq - found_set;
     memcpy(tk + out, k->key + a, (n - a) * sizeof *tk);
     memcpy(tq + out, k->qty + a, (n - a) * sizeof *tq);
     memcpy(k->key, tk, total * sizeof *tk);
@@ -559,9 +558,9 @@ static int merge_into_block(cq_book_t *b, side_t *s, size_t j, int idx, const cq
     k->n = total;
     s->n = s->n + ins - del;
     b->st.inserts += ins;
-    b->st.updates += upd;
+    b->st.updates += found_set;
     b->st.deletes += del;
-    b->st.missing_deletes += miss;
+    b->st.missing_deletes += g - nq - del;
     s->hint = j;
     if (!total) {
         ix_remove(s, j);
@@ -575,17 +574,31 @@ static int merge_into_block(cq_book_t *b, side_t *s, size_t j, int idx, const cq
 
 #define MERGE_MIN 3 /* fewer entries for one block: set_level() is cheaper */
 
-/* +1 if the entries' keys strictly ascend, -1 if they strictly descend,
- * 0 otherwise (or fewer than two entries). */
-static int monotonic(int idx, const cq_book_entry_t *e, size_t n)
+/* One pass over a side's entries of a batch: 0 if they are all valid,
+ * with *nonzero = entries with qty != 0 and *dir = +1 if their keys
+ * strictly ascend, -1 if they strictly descend, 0 otherwise (or fewer than
+ * two entries); CQ_EINVAL if one is bad. */
+static int scan_side(int idx, const cq_book_entry_t *e, size_t n, size_t *nonzero, int *dir)
 {
-    if (n < 2)
-        return 0;
-    int dir = e[1].tick > e[0].tick ? 1 : -1;
-    for (size_t i = 1; i < n; i++)
-        if (dir > 0 ? e[i].tick <= e[i - 1].tick : e[i].tick >= e[i - 1].tick)
-            return 0;
-    return idx == 0 ? dir : -dir; /* asks are keyed by -tick */
+    size_t nz = 0;
+    int up = 1, down = 1;
+    *nonzero = 0;
+    *dir = 0;
+    if (n && !e)
+        return CQ_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (!tick_ok(e[i].tick) || !qty_ok(e[i].qty))
+            return CQ_EINVAL;
+        nz += e[i].qty != 0;
+        if (i) {
+            up &= e[i].tick > e[i - 1].tick;
+            down &= e[i].tick < e[i - 1].tick;
+        }
+    }
+    *nonzero = nz;
+    if (n >= 2 && (up || down))
+        *dir = (up ? 1 : -1) * (idx == 0 ? 1 : -1); /* asks are keyed by -tick */
+    return 0;
 }
 
 /* A side's entries of a batch, in order. A venue lists a side in price
@@ -593,11 +606,10 @@ static int monotonic(int idx, const cq_book_entry_t *e, size_t n)
  * is a single block); a run that covers a good share of its block is merged
  * into it in one pass instead of one search and two memmoves per level.
  * Entries in any other order take the level-by-level path. */
-static void apply_side(cq_book_t *b, side_t *s, int idx, const cq_book_entry_t *e, size_t n)
+static void apply_side(cq_book_t *b, side_t *s, int idx, const cq_book_entry_t *e, size_t n, int dir)
 {
-    int dir = n >= MERGE_MIN ? monotonic(idx, e, n) : 0;
     size_t i = 0;
-    if (!dir) {
+    if (!dir || n < MERGE_MIN) {
         for (; i < n; i++)
             set_level(b, s, key_of(idx, e[i].tick), e[i].qty);
         return;
@@ -633,16 +645,18 @@ static void apply_side(cq_book_t *b, side_t *s, int idx, const cq_book_entry_t *
 int cq_book_apply(cq_book_t *b, const cq_book_entry_t *bids, size_t nbids,
                   const cq_book_entry_t *asks, size_t nasks)
 {
-    if (!b || !entries_ok(bids, nbids) || !entries_ok(asks, nasks))
+    size_t zb, za;
+    int db, da;
+    if (!b || scan_side(0, bids, nbids, &zb, &db) || scan_side(1, asks, nasks, &za, &da))
         return CQ_EINVAL;
     side_t *sb = &b->side[0], *sa = &b->side[1];
-    int rc = reserve_batch(b, sb, bids, nbids);
+    int rc = reserve_batch(b, sb, nbids, zb);
     if (rc == 0)
-        rc = reserve_batch(b, sa, asks, nasks);
+        rc = reserve_batch(b, sa, nasks, za);
     if (rc)
         return rc;
-    apply_side(b, sb, 0, bids, nbids);
-    apply_side(b, sa, 1, asks, nasks);
+    apply_side(b, sb, 0, bids, nbids, db);
+    apply_side(b, sa, 1, asks, nasks, da);
     return cq_book_check(b);
 }
 
