@@ -12,7 +12,7 @@
  * exact decimal value.
  *
  * The reader maps the file read-only for its header, tables and seeks; a
- * cursor reads the records one 64 KiB block at a time into its own buffer
+ * cursor reads the records two 64 KiB blocks at a time into its own buffer
  * (cheaper than first-touching fresh mapped pages) and verifies each block's
  * checksum before handing out its first record (or all blocks are verified
  * at open with CQ_CQD_VERIFY_ALL). Records are used as they are stored, so
@@ -162,9 +162,10 @@ int cq_cqd_instrument_event(const cq_cqd_reader_t *r, uint32_t index, cq_instrum
 /*
  * A cursor walks the records in file order. It is a plain struct so that
  * cq_cqd_next inlines to a compare and an increment; the block change goes
- * through cq_cqd_next_block, which reads the next block into buf and
- * verifies it. It holds that 64 KiB buffer itself (no allocation, nothing
- * to free), so do not copy a cursor: its pointers point into its own buf.
+ * through cq_cqd_next_block, which verifies the next block, reading it
+ * (with the one after it) into buf first when it is not there. It holds that
+ * 128 KiB buffer itself (no allocation, nothing to free), so do not copy a
+ * cursor: its pointers point into its own buf.
  */
 typedef struct cq_cqd_cursor {
     const cq_cqd_record_t *pos;  /* next record */
@@ -172,7 +173,9 @@ typedef struct cq_cqd_cursor {
     cq_cqd_reader_t *reader;
     uint64_t block;              /* next block to enter */
     int err;                     /* sticky error (CQ_ECORRUPT) */
-    cq_cqd_record_t buf[CQ_CQD_BLOCK_RECORDS]; /* the current block */
+    uint64_t buf_block;          /* first block held in buf */
+    uint64_t buf_blocks;         /* blocks held in buf (0: none) */
+    cq_cqd_record_t buf[2 * CQ_CQD_BLOCK_RECORDS]; /* read two blocks at a time */
 } cq_cqd_cursor_t;
 
 /* Start at the first record. The reader must outlive the cursor. */
