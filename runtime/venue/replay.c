@@ -28,7 +28,7 @@ struct cq_replay {
     char errmsg[160];
 };
 
-static void advance(cq_replay_t *r)
+static inline void advance(cq_replay_t *r)
 {
     const cq_cqd_record_t *rec;
     int rc = cq_cqd_next(&r->cur, &rec);
