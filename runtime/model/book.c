@@ -621,14 +621,22 @@ static void apply_side(cq_book_t *b, side_t *s, int idx, const cq_book_entry_t *
             continue;
         }
         int64_t k0 = key_of(idx, e[i].tick);
-        size_t j = find_block(s, k0), g = 1;
+        size_t j = find_block(s, k0), g = 1, cap = n - i < BLOCK ? n - i : BLOCK;
         int64_t lo = j ? s->lo[j] : INT64_MIN;
         int64_t hi = j + 1 < s->nb ? s->lo[j + 1] : INT64_MAX; /* exclusive */
-        while (i + g < n && g < BLOCK) {
-            int64_t k = key_of(idx, e[i + g].tick);
-            if (k < lo || k >= hi)
-                break;
-            g++;
+        /* The keys are monotonic, so the run is a prefix and leaves the
+         * block's range on one side only; most runs are checked at their
+         * last entry alone (a top-20 book's whole side is one run). */
+        int64_t kl = key_of(idx, e[i + cap - 1].tick);
+        if (kl >= lo && kl < hi) {
+            g = cap;
+        } else {
+            while (g < cap) {
+                int64_t k = key_of(idx, e[i + g].tick);
+                if (k < lo || k >= hi)
+                    break;
+                g++;
+            }
         }
         /* a merge walks the whole block: worth it for a good share of it */
         if (g >= MERGE_MIN && 4 * g >= s->blk[j]->n && merge_into_block(b, s, j, idx, e + i, g, dir) == 0) {
