@@ -3,7 +3,7 @@
  *
  * Writes a 10M-record file (trades, quotes, deltas in a realistic mix) to
  * $TMPDIR (or /tmp), then measures, as medians of repeated runs:
- *   cqd.iterate           open + map + lazy block verification + walk every
+ *   cqd.iterate           open + lazy block verification + walk every
  *                         record summing a field + close: what one backtest
  *                         pass over a file in the page cache costs;
  *   cqd.iterate.verify_all  the same, but every block verified at open

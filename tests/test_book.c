@@ -1319,6 +1319,91 @@ START_TEST(test_book_matches_reference_over_1m_random_operations)
 END_TEST
 
 
+/* Venue diffs list each side in price order. cq_book_apply merges such runs
+ * into their block in one pass (book.c, apply_side); the result and the
+ * counters must be exactly those of setting the levels one by one. Books
+ * from a single block (a top-20 feed) to many blocks; batches of 0-80
+ * levels a side (more than a block), best first or the other way round,
+ * mixing updates, inserts, deletes and missing deletes; now and then an
+ * unordered batch or a repeated tick (the level-by-level path). */
+START_TEST(test_book_price_ordered_batches_match_level_by_level)
+{
+    enum { CAP = 100000, MAXB = 80 };
+    cq_book_t *b = NULL;
+    REQUIRE_EQ(cq_book_create(&b, 0.01, 0.00000001), 0);
+    ref_book_t ref;
+    memset(&ref, 0, sizeof ref);
+    cq_rng_t r = {0xD1B54A32D192ED03ULL};
+    cq_book_entry_t *buf = malloc(CAP * sizeof *buf);
+    cq_book_entry_t *sb = malloc(700 * sizeof *sb), *sa = malloc(700 * sizeof *sa);
+    cq_book_entry_t batch[2][MAXB];
+    REQUIRE(buf && sb && sa);
+    int64_t mid = 10000000;
+    long ops = RANDOM_OPS / 20;
+    for (long op = 0; op < ops; op++) {
+        if (op % 2000 == 0) { /* a new regime: a few levels or hundreds */
+            random_snapshot(b, &ref, &r, mid, sb, sa);
+            if (cq_rng_below(&r, 2)) { /* trim to a top-20 book */
+                for (int s = 0; s < 2; s++) {
+                    int32_t side = s ? ASK : BID;
+                    while (ref_of(&ref, side)->n > 20) {
+                        int64_t t = ref_level(&ref, side, ref_of(&ref, side)->n - 1).tick;
+                        REQUIRE_EQ(cq_book_set(b, side, t, 0), 0);
+                        ref_set(&ref, side, t, 0);
+                    }
+                }
+            }
+        }
+        if (cq_rng_below(&r, 10) == 0)
+            mid += (int64_t)cq_rng_below(&r, 7) - 3;
+        unsigned span = 5 + cq_rng_below(&r, cq_rng_below(&r, 2) ? 40 : 400);
+        size_t n[2];
+        for (int s = 0; s < 2; s++) {
+            int32_t side = s ? ASK : BID;
+            n[s] = cq_rng_below(&r, cq_rng_below(&r, 4) ? 36 : MAXB);
+            /* distinct ticks from the top down: existing levels (update or
+             * delete) and gaps (insert or missing delete) */
+            int64_t t = side == BID ? mid : mid + 1;
+            for (size_t i = 0; i < n[s]; i++) {
+                t += (side == BID ? -1 : 1) * (1 + (int64_t)cq_rng_below(&r, 1 + span / 10));
+                batch[s][i].tick = t;
+                batch[s][i].qty = cq_rng_below(&r, 3) ? rnd_qty(&r) : 0;
+            }
+            unsigned shape = cq_rng_below(&r, 20);
+            if (shape < 4) { /* worst first */
+                for (size_t i = 0, j = n[s] ? n[s] - 1 : 0; i < j; i++, j--) {
+                    cq_book_entry_t x = batch[s][i];
+                    batch[s][i] = batch[s][j];
+                    batch[s][j] = x;
+                }
+            } else if (shape == 4 && n[s] > 2) { /* one swap: unordered */
+                size_t i = cq_rng_below(&r, (unsigned)n[s] - 1);
+                cq_book_entry_t x = batch[s][i];
+                batch[s][i] = batch[s][i + 1];
+                batch[s][i + 1] = x;
+            } else if (shape == 5 && n[s] > 2) { /* a tick twice */
+                batch[s][n[s] - 1].tick = batch[s][n[s] - 2].tick;
+            }
+        }
+        int rc = cq_book_apply(b, batch[0], n[0], batch[1], n[1]);
+        for (int s = 0; s < 2; s++)
+            for (size_t i = 0; i < n[s]; i++)
+                ref_set(&ref, s ? ASK : BID, batch[s][i].tick, batch[s][i].qty);
+        REQUIRE_EQ(rc, ref_state(&ref) == CQ_BOOK_OK ? 0 : CQ_ESTATE);
+        compare_best(b, &ref, op);
+        if (op % 50 == 49)
+            compare_full(b, &ref, buf, CAP, &r, op);
+    }
+    compare_full(b, &ref, buf, CAP, &r, ops);
+    free(ref.side[0].v);
+    free(ref.side[1].v);
+    free(buf);
+    free(sb);
+    free(sa);
+    cq_book_destroy(b);
+}
+END_TEST
+
 /* ---- recorded Binance data -------------------------------------------------- */
 
 /* "61685.99000000" at 2 decimals -> 6168599, exactly. Digits past the
@@ -1565,6 +1650,7 @@ static Suite *book_suite(void)
     TCase *rnd = tcase_create("randomized");
     tcase_set_timeout(rnd, 120);
     tcase_add_test(rnd, test_book_matches_reference_over_1m_random_operations);
+    tcase_add_test(rnd, test_book_price_ordered_batches_match_level_by_level);
     suite_add_tcase(s, rnd);
     TCase *recd = tcase_create("recorded");
     tcase_set_timeout(recd, 120);

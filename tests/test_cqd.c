@@ -592,6 +592,49 @@ START_TEST(test_cqd_corrupt_block_is_reported_when_iteration_reaches_it)
 }
 END_TEST
 
+START_TEST(test_cqd_file_truncated_while_open_is_an_error_not_a_crash)
+{
+    char err[256];
+    const char *path = tmp_path("shrunk.cqd");
+    write_file(path, 2500, NULL);
+    cq_cqd_reader_t *r;
+    ck_assert_int_eq(cq_cqd_open(&r, path, 0, err, sizeof err), 0);
+    /* Someone cuts the file in the middle of block 1 after we opened it. */
+    ck_assert_int_eq(truncate(path, CQ_CQD_HEADER_SIZE + (CQ_CQD_BLOCK_RECORDS + 100) * CQ_CQD_RECORD_SIZE), 0);
+    cq_cqd_cursor_t c;
+    const cq_cqd_record_t *rec;
+    int rc, n = 0;
+    cq_cqd_cursor_init(&c, r);
+    while ((rc = cq_cqd_next(&c, &rec)) > 0)
+        n++;
+    ck_assert_int_eq(rc, CQ_ECORRUPT);
+    ck_assert_int_eq(n, CQ_CQD_BLOCK_RECORDS);
+    ck_assert_ptr_nonnull(strstr(cq_cqd_reader_error(r), "block 1 "));
+    ck_assert_ptr_nonnull(strstr(cq_cqd_reader_error(r), "truncated"));
+    cq_cqd_close(r);
+}
+END_TEST
+
+START_TEST(test_cqd_a_record_stays_valid_until_the_cursor_leaves_its_block)
+{
+    enum { N = 2500 };
+    static cq_cqd_record_t in[N];
+    const char *path = tmp_path("valid.cqd");
+    write_file(path, N, in);
+    cq_cqd_reader_t *r;
+    ck_assert_int_eq(cq_cqd_open(&r, path, 0, NULL, 0), 0);
+    cq_cqd_cursor_t c;
+    const cq_cqd_record_t *first, *rec;
+    cq_cqd_cursor_init(&c, r);
+    ck_assert_int_eq(cq_cqd_next(&c, &first), 1);
+    for (int i = 1; i < CQ_CQD_BLOCK_RECORDS; i++)
+        ck_assert_int_eq(cq_cqd_next(&c, &rec), 1);
+    ck_assert_msg(memcmp(first, &in[0], sizeof *first) == 0, "record 0 changed within its block");
+    ck_assert_msg(memcmp(rec, &in[CQ_CQD_BLOCK_RECORDS - 1], sizeof *rec) == 0, "last record of block 0");
+    cq_cqd_close(r);
+}
+END_TEST
+
 START_TEST(test_cqd_hostile_instrument_entry_with_valid_checksums_is_rejected)
 {
     size_t len;
@@ -994,6 +1037,8 @@ int main(void)
     tcase_add_test(tc, test_cqd_truncation_at_every_length_is_detected);
     tcase_add_test(tc, test_cqd_trailing_bytes_are_detected);
     tcase_add_test(tc, test_cqd_corrupt_block_is_reported_when_iteration_reaches_it);
+    tcase_add_test(tc, test_cqd_file_truncated_while_open_is_an_error_not_a_crash);
+    tcase_add_test(tc, test_cqd_a_record_stays_valid_until_the_cursor_leaves_its_block);
     tcase_add_test(tc, test_cqd_hostile_instrument_entry_with_valid_checksums_is_rejected);
     tcase_add_test(tc, test_cqd_hostile_record_counts_cannot_make_the_reader_read_outside_the_file);
     tcase_add_test(tc, test_cqd_seek_starts_at_the_first_record_at_or_after_a_time);

@@ -200,6 +200,94 @@ START_TEST(test_replay_gap_in_file_is_detected)
 }
 END_TEST
 
+/* Write recs (one or two instruments) to path. */
+static void write_records(const cq_cqd_record_t *recs, int n, int two_instruments)
+{
+    cq_cqd_writer_t *w;
+    char err[256];
+    tmp_path();
+    ck_assert_int_eq(cq_cqd_writer_open(&w, path, err, sizeof err), 0);
+    for (int k = 0; k < (two_instruments ? 2 : 1); k++) {
+        cq_cqd_instrument_t in;
+        memset(&in, 0, sizeof in);
+        strcpy(in.id, k ? "ETHUSDT.BINANCE" : "BTCUSDT.BINANCE");
+        strcpy(in.symbol, k ? "ETHUSDT" : "BTCUSDT");
+        strcpy(in.venue, "BINANCE");
+        in.price_precision = 2;
+        in.size_precision = 5;
+        in.tick_units = in.step_units = 1;
+        ck_assert_int_eq(cq_cqd_writer_add_instrument(w, &in, NULL), 0);
+    }
+    for (int i = 0; i < n; i++)
+        ck_assert_int_eq(cq_cqd_writer_append(w, &recs[i]), 0);
+    ck_assert_int_eq(cq_cqd_writer_finish(w), 0);
+    cq_cqd_writer_destroy(w);
+}
+
+/* A run of deltas ends at its LAST record; a record that cannot belong to
+ * the run (another type, another instrument, snapshot and diff mixed,
+ * another update id) or the end of the file ends it early: what was
+ * collected is handed over as one batch and counted as broken. */
+START_TEST(test_replay_delta_run_cut_short_is_handed_over_and_counted)
+{
+    for (int cut = 0; cut < 5; cut++) {
+        cq_cqd_record_t recs[8];
+        int n = 0;
+        recs[n++] = delta(1, CQ_SIDE_BUY, 10000, 5, 0, 10, CQ_EVF_SNAPSHOT);
+        recs[n++] = delta(1, CQ_SIDE_SELL, 10001, 3, 0, 10, CQ_EVF_SNAPSHOT | CQ_EVF_LAST);
+        recs[n++] = delta(2, CQ_SIDE_BUY, 9999, 2, 11, 12, 0); /* LAST never comes */
+        switch (cut) {
+        case 0: { /* a trade */
+            cq_cqd_record_t t;
+            memset(&t, 0, sizeof t);
+            t.type = CQ_EV_TRADE;
+            t.side = CQ_SIDE_SELL;
+            t.ts_init = t.ts_event = 2;
+            t.trade.price = 10000;
+            t.trade.qty = 1;
+            recs[n++] = t;
+            break;
+        }
+        case 1: /* another instrument */
+            recs[n] = delta(2, CQ_SIDE_BUY, 9999, 2, 11, 12, CQ_EVF_LAST);
+            recs[n++].instrument = 1;
+            break;
+        case 2: /* a snapshot record */
+            recs[n++] = delta(2, CQ_SIDE_BUY, 9999, 2, 0, 12, CQ_EVF_SNAPSHOT | CQ_EVF_LAST);
+            break;
+        case 3: /* another update id */
+            recs[n++] = delta(2, CQ_SIDE_SELL, 10003, 2, 13, 13, CQ_EVF_LAST);
+            break;
+        default: /* the end of the file */
+            break;
+        }
+        write_records(recs, n, cut == 1);
+        rig_t r;
+        rig_init(&r);
+        cq_replay_t *rp;
+        ck_assert_int_eq(cq_replay_open(&rp, path, r.de, r.cache, NULL, 0), 0);
+        ck_assert_int_eq(cq_replay_run(rp, NULL), 0);
+        cq_replay_stats_t st;
+        cq_replay_stats(rp, &st);
+        ck_assert_msg(st.broken_batches == 1, "cut %d: broken %llu", cut, (unsigned long long)st.broken_batches);
+        ck_assert_uint_eq(st.records, (uint64_t)n);
+        ck_assert_uint_eq(st.snapshots, cut == 2 ? 2 : 1);
+        ck_assert_uint_ge(st.batches, 1);
+        /* the cut batch (bid 99.99 x 2) reached the book */
+        const cq_book_t *b = cq_data_book(r.de, 1);
+        int64_t q = 0;
+        ck_assert_ptr_nonnull(b);
+        if (cut != 2) { /* a snapshot replaces the book */
+            ck_assert_int_eq(cq_book_qty_at(b, CQ_BOOK_BID, 9999, &q), 0);
+            ck_assert_int_eq(q, 2);
+        }
+        cq_replay_close(rp);
+        rig_free(&r);
+        unlink(path);
+    }
+}
+END_TEST
+
 START_TEST(test_replay_bad_files_give_errors)
 {
     rig_t r;
@@ -346,6 +434,7 @@ static Suite *replay_suite(void)
     TCase *tc = tcase_create("replay");
     tcase_add_test(tc, test_replay_rebuilds_batches_and_publishes);
     tcase_add_test(tc, test_replay_gap_in_file_is_detected);
+    tcase_add_test(tc, test_replay_delta_run_cut_short_is_handed_over_and_counted);
     tcase_add_test(tc, test_replay_bad_files_give_errors);
     tcase_add_test(tc, test_replay_converted_recording_matches_bookticker);
     suite_add_tcase(s, tc);

@@ -175,6 +175,86 @@ START_TEST(test_timer_random_against_model)
 }
 END_TEST
 
+/* The model of the next test: live one-shot timers in a plain array. */
+typedef struct model_timer {
+    cq_timer_id_t id;
+    int64_t due;
+    int fired;
+} model_timer_t;
+
+static void count_fire(void *u, cq_timer_id_t id, int64_t now)
+{
+    (void)now;
+    model_timer_t *m = u;
+    m->fired++;
+    (void)id;
+}
+
+/* next_due is asked before every event by the runtime and remembers a top
+ * it found live; cancelling that top, starting an earlier timer and firing
+ * must all show in the next answer. Interleaved start / cancel (often the
+ * top) / next_due / run, checked against the plain array every step. */
+START_TEST(test_timer_next_due_follows_cancels_of_the_top)
+{
+    enum { N = 4000 };
+    static model_timer_t m[N];
+    cq_timers_t *t;
+    ck_assert_int_eq(cq_timers_create(&t), 0);
+    cq_rng_t r = {0xC0FFEE};
+    size_t n = 0;
+    int64_t now = 0;
+    for (int step = 0; step < 40000; step++) {
+        unsigned op = cq_rng_below(&r, 10);
+        if (op < 4 && n < N) {
+            m[n].due = now + (int64_t)cq_rng_below(&r, 1000);
+            m[n].fired = 0;
+            if (cq_timer_start(t, m[n].due, 0, count_fire, &m[n], &m[n].id) != 0)
+                ck_abort_msg("start failed");
+            n++;
+        } else if (op < 7 && n) {
+            /* cancel the earliest live timer (the top) or a random one */
+            size_t k = n;
+            for (size_t i = 0; i < n; i++)
+                if (m[i].id && (k == n || m[i].due < m[k].due))
+                    k = i;
+            if (cq_rng_below(&r, 2))
+                k = cq_rng_below(&r, (unsigned)n);
+            if (m[k].id) {
+                if (cq_timer_cancel(t, m[k].id) != 0)
+                    ck_abort_msg("cancel of a live timer failed");
+                m[k].id = 0;
+            }
+        } else if (op < 9) {
+            now += (int64_t)cq_rng_below(&r, 300);
+            cq_timers_run(t, now);
+            for (size_t i = 0; i < n; i++) {
+                if (m[i].id && m[i].due <= now) {
+                    if (m[i].fired != 1)
+                        ck_abort_msg("step %d: timer due %lld not fired", step, (long long)m[i].due);
+                    m[i].id = 0;
+                } else if (m[i].id && m[i].fired) {
+                    ck_abort_msg("step %d: timer fired early", step);
+                }
+            }
+        }
+        int64_t want = INT64_MAX;
+        for (size_t i = 0; i < n; i++)
+            if (m[i].id && m[i].due < want)
+                want = m[i].due;
+        if (cq_timers_next_due(t) != want)
+            ck_abort_msg("step %d: next_due %lld, model %lld", step, (long long)cq_timers_next_due(t),
+                         (long long)want);
+        if (n == N) { /* start over with the same timers object */
+            for (size_t i = 0; i < n; i++)
+                if (m[i].id)
+                    cq_timer_cancel(t, m[i].id);
+            n = 0;
+        }
+    }
+    cq_timers_destroy(t);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("timer");
@@ -185,6 +265,7 @@ int main(void)
     tcase_add_test(tc, test_timer_periodic_cancelling_itself_stops);
     tcase_add_test(tc, test_timer_bad_arguments);
     tcase_add_test(tc, test_timer_random_against_model);
+    tcase_add_test(tc, test_timer_next_due_follows_cancels_of_the_top);
     suite_add_tcase(s, tc);
     return cq_test_run(s);
 }

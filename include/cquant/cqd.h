@@ -11,10 +11,12 @@
  * are computed at read time (cq_cqd_to_trade...), correctly rounded from the
  * exact decimal value.
  *
- * The reader maps the file read-only and hands out pointers into the map:
- * iteration copies nothing. Block checksums are verified lazily, the first
- * time a cursor enters a block (or all at open with CQ_CQD_VERIFY_ALL).
- * The records are read in place, so the reader needs a little-endian host.
+ * The reader maps the file read-only for its header, tables and seeks; a
+ * cursor reads the records two 64 KiB blocks at a time into its own buffer
+ * (cheaper than first-touching fresh mapped pages) and verifies each block's
+ * checksum before handing out its first record (or all blocks are verified
+ * at open with CQ_CQD_VERIFY_ALL). Records are used as they are stored, so
+ * the reader needs a little-endian host.
  */
 #ifndef CQUANT_CQD_H
 #define CQUANT_CQD_H
@@ -160,8 +162,10 @@ int cq_cqd_instrument_event(const cq_cqd_reader_t *r, uint32_t index, cq_instrum
 /*
  * A cursor walks the records in file order. It is a plain struct so that
  * cq_cqd_next inlines to a compare and an increment; the block change goes
- * through cq_cqd_next_block, which verifies the block the first time any
- * cursor of the reader enters it.
+ * through cq_cqd_next_block, which verifies the next block, reading it
+ * (with the one after it) into buf first when it is not there. It holds that
+ * 128 KiB buffer itself (no allocation, nothing to free), so do not copy a
+ * cursor: its pointers point into its own buf.
  */
 typedef struct cq_cqd_cursor {
     const cq_cqd_record_t *pos;  /* next record */
@@ -169,6 +173,9 @@ typedef struct cq_cqd_cursor {
     cq_cqd_reader_t *reader;
     uint64_t block;              /* next block to enter */
     int err;                     /* sticky error (CQ_ECORRUPT) */
+    uint64_t buf_block;          /* first block held in buf */
+    uint64_t buf_blocks;         /* blocks held in buf (0: none) */
+    cq_cqd_record_t buf[2 * CQ_CQD_BLOCK_RECORDS]; /* read two blocks at a time */
 } cq_cqd_cursor_t;
 
 /* Start at the first record. The reader must outlive the cursor. */
@@ -180,9 +187,12 @@ int cq_cqd_cursor_seek(cq_cqd_cursor_t *c, cq_cqd_reader_t *r, int64_t ts);
 /* Slow path of cq_cqd_next. */
 int cq_cqd_next_block(cq_cqd_cursor_t *c, const cq_cqd_record_t **rec);
 
-/* 1 and *rec = the next record (valid while the reader is open); 0 at the
- * end; CQ_ECORRUPT if the next block fails its checksum (the message, with
- * the block number and offset, is cq_cqd_reader_error). */
+/* 1 and *rec = the next record; 0 at the end; CQ_ECORRUPT if the next
+ * block fails its checksum or cannot be read (the message, with the block
+ * number and offset, is cq_cqd_reader_error). *rec stays valid until the
+ * cursor enters another block: at least until the next cq_cqd_next call,
+ * and while the records returned stay within one block of
+ * CQ_CQD_BLOCK_RECORDS. Copy a record to keep it longer. */
 static inline int cq_cqd_next(cq_cqd_cursor_t *c, const cq_cqd_record_t **rec)
 {
     if (c->pos != c->end) {

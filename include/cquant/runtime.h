@@ -34,6 +34,7 @@
 #include "cquant/journal.h"
 #include "cquant/log.h"
 #include "cquant/portfolio.h"
+#include "cquant/replay.h"
 #include "cquant/risk.h"
 #include "cquant/sim_venue.h"
 #include "cquant/strategy.h"
@@ -66,6 +67,10 @@ void cq_rt_destroy(cq_rt_t *rt);
  * the synthetic market (its instrument handle goes to *instrument). */
 int cq_rt_add_cqd(cq_rt_t *rt, const char *path, char *err, size_t errlen);
 int cq_rt_add_synth(cq_rt_t *rt, const cq_synth_config_t *cfg, uint32_t *instrument);
+
+/* The replay counters (records read, events handed over...) summed over
+ * every .cqd source; zeros without one. */
+void cq_rt_replay_stats(const cq_rt_t *rt, cq_replay_stats_t *out);
 
 /* Time of the first pending market event of any source (INT64_MAX: none). */
 int64_t cq_rt_next_data_ts(const cq_rt_t *rt);

@@ -216,6 +216,28 @@ int cq_rt_add_synth(cq_rt_t *rt, const cq_synth_config_t *cfg, uint32_t *instrum
     return 0;
 }
 
+void cq_rt_replay_stats(const cq_rt_t *rt, cq_replay_stats_t *out)
+{
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; rt && i < rt->nsrc; i++) {
+        cq_replay_stats_t st;
+        if (!rt->src[i].replay)
+            continue;
+        cq_replay_stats(rt->src[i].replay, &st);
+        out->records += st.records;
+        out->events += st.events;
+        out->trades += st.trades;
+        out->quotes += st.quotes;
+        out->batches += st.batches;
+        out->snapshots += st.snapshots;
+        out->bars += st.bars;
+        out->rejected += st.rejected;
+        out->broken_batches += st.broken_batches;
+    }
+}
+
 static int64_t src_peek(const source_t *s)
 {
     return s->replay ? cq_replay_peek_ts(s->replay) : cq_synth_peek_ts(s->synth);

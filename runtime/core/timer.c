@@ -35,6 +35,7 @@ struct cq_timers {
     tentry_t *heap;
     size_t n, cap;
     size_t live;
+    int top_live;               /* heap[0] is known live: skip_dead has nothing to do */
     uint64_t next_seq;
     cq_timer_id_t next_id;
     /* live ids: open addressing, 0 = empty, UINT64_MAX = deleted */
@@ -151,21 +152,29 @@ static int heap_push(cq_timers_t *t, const tentry_t *e)
     }
     t->heap[t->n] = *e;
     sift_up(t->heap, t->n++);
+    if (t->heap[0].seq == e->seq) /* the new entry, live, is on top */
+        t->top_live = 1;
     return 0;
 }
 
 static void heap_pop(cq_timers_t *t)
 {
     t->heap[0] = t->heap[--t->n];
+    t->top_live = 0;
     if (t->n)
         sift_down(t->heap, t->n, 0);
 }
 
-/* Drop dead entries from the top so heap[0], if any, is live. */
+/* Drop dead entries from the top so heap[0], if any, is live. The driver
+ * asks for the next due time before every event, so a top already found
+ * live is remembered (top_live) instead of looked up again. */
 static void skip_dead(cq_timers_t *t)
 {
+    if (t->top_live)
+        return;
     while (t->n && id_find(t, t->heap[0].id) < 0)
         heap_pop(t);
+    t->top_live = t->n > 0;
 }
 
 /* Rebuild the heap without dead entries (when most of it is dead). */
@@ -176,6 +185,7 @@ static void compact(cq_timers_t *t)
         if (id_find(t, t->heap[i].id) >= 0)
             t->heap[k++] = t->heap[i];
     t->n = k;
+    t->top_live = 0;
     for (size_t i = k / 2; i-- > 0;)
         sift_down(t->heap, t->n, i);
 }
@@ -231,6 +241,7 @@ int cq_timer_cancel(cq_timers_t *t, cq_timer_id_t id)
     if (slot < 0)
         return CQ_ENOENT;
     id_del(t, slot);
+    t->top_live = 0; /* it may have been the top */
     t->live--;
     if (t->n > 64 && t->live < t->n / 2)
         compact(t);

@@ -58,6 +58,7 @@ struct cq_data_engine {
     cq_data_engine_config_t cfg;
     inst_state_t *inst;         /* indexed by instrument handle */
     size_t ninst;
+    size_t nbars;               /* bar aggregators over all instruments */
     cq_data_stats_t stats;
 };
 
@@ -250,6 +251,7 @@ int cq_data_add_bars(cq_data_engine_t *de, uint32_t instrument, const char *spec
     }
     slot->agg.fill_empty = fill_empty;
     s->bars[s->nbars++] = slot;
+    de->nbars++;
     return 0;
 }
 
@@ -296,6 +298,8 @@ int cq_data_advance(cq_data_engine_t *de, int64_t now)
     if (!de)
         return CQ_EINVAL;
     int total = 0;
+    if (!de->nbars) /* the runtime calls this before every event */
+        return 0;
     for (size_t i = 0; i < de->ninst; i++)
         for (size_t j = 0; j < de->inst[i].nbars; j++) {
             int rc = cq_bar_agg_advance(&de->inst[i].bars[j]->agg, now);

@@ -7,11 +7,14 @@
  * fsyncs and renames: a crash leaves at most a stray temporary file, never
  * a partial file under the final name.
  *
- * The reader owns one read-only mapping and a byte per block saying whether
- * that block's checksum has been verified. It validates everything that
- * decides where it reads (header, sizes, offsets, tables) before handing out
- * a single pointer, so a hostile or truncated file gives an error, never a
- * read outside the map. It must never write to the map or copy records.
+ * The reader owns the open file, one read-only mapping (header, tables,
+ * seeks) and a byte per block saying whether that block's checksum has been
+ * verified in the map. A cursor copies one block at a time into its own
+ * buffer and verifies the copy before handing out a record (read_block says
+ * why it copies). The reader validates everything that decides where it
+ * reads (header, sizes, offsets, tables) before handing out a single
+ * pointer, so a hostile or truncated file gives an error, never a read
+ * outside the map. It must never write to the map.
  * docs/cqd.md is the byte-level description; keep the two in step.
  */
 #include "cquant/cqd.h"
@@ -597,22 +600,29 @@ struct cq_cqd_reader {
     size_t size;
     const cq_cqd_record_t *records;
     uint64_t count;
-    const cq_cqd_instrument_t *inst;
+    const cq_cqd_instrument_t *inst; /* a copy of the file's table (owned) */
     uint32_t ninst;
-    const uint64_t *sums;
+    const uint64_t *sums;          /* a copy of the block checksum table (owned) */
     uint64_t nblocks;
     uint32_t block_records;
-    uint8_t *verified;             /* one byte per block */
+    int fd;                        /* cursors read their blocks with pread */
+    uint8_t *verified;             /* one byte per block (checked in the map) */
     uint32_t *handles;             /* hdr.instrument per table index */
     cq_cqd_info_t info;
     char err[256];
 };
 
-static int verify_block(cq_cqd_reader_t *r, uint64_t b)
+static uint64_t block_len(const cq_cqd_reader_t *r, uint64_t b)
 {
     uint64_t first = b * r->block_records;
-    uint64_t n = r->count - first < r->block_records ? r->count - first : r->block_records;
-    uint64_t sum = cq_cqd_checksum(CQD_SEED_BLOCK0 + b, r->records + first, (size_t)n * CQ_CQD_RECORD_SIZE);
+    return r->count - first < r->block_records ? r->count - first : r->block_records;
+}
+
+/* Check block b's records as found at data (the map, or a cursor's copy). */
+static int verify_data(cq_cqd_reader_t *r, uint64_t b, const cq_cqd_record_t *data)
+{
+    uint64_t first = b * r->block_records, n = block_len(r, b);
+    uint64_t sum = cq_cqd_checksum(CQD_SEED_BLOCK0 + b, data, (size_t)n * CQ_CQD_RECORD_SIZE);
     if (sum != r->sums[b]) {
         set_err(r->err, sizeof r->err,
                 "block %llu (records %llu..%llu, offset %llu): checksum mismatch: data corrupted",
@@ -620,8 +630,67 @@ static int verify_block(cq_cqd_reader_t *r, uint64_t b)
                 (unsigned long long)((const unsigned char *)(r->records + first) - r->map));
         return CQ_ECORRUPT;
     }
-    r->verified[b] = 1;
     return 0;
+}
+
+static int verify_block(cq_cqd_reader_t *r, uint64_t b)
+{
+    int rc = verify_data(r, b, r->records + b * r->block_records);
+    if (rc == 0)
+        r->verified[b] = 1;
+    return rc;
+}
+
+/* Read blocks b, b+1... into buf, as many as fit in `room` records and
+ * the file has, in one pread; *got = how many arrived complete (>= 1, or an
+ * error). Why copies rather than walking the map: on this project's
+ * machines (a VM with shadow page tables) the first touch of each 4 KiB
+ * page of a fresh mapping costs about 1.5 us, 25 ns a record, more than the
+ * rest of a backtest's work per record; pread copies from the kernel's own
+ * mapping of the page cache at ~7 GB/s into a buffer that stays in cache
+ * (64 KiB reads: 10.3 ns a record; 128 KiB: 8.9; larger: no better). */
+static int read_blocks(cq_cqd_reader_t *r, uint64_t b, size_t room, cq_cqd_record_t *buf, uint64_t *got)
+{
+    uint64_t k = room / r->block_records;
+    if (k > r->nblocks - b)
+        k = r->nblocks - b;
+    uint64_t first = b * r->block_records, last = first + k * r->block_records;
+    if (last > r->count)
+        last = r->count;
+    size_t want = (size_t)(last - first) * CQ_CQD_RECORD_SIZE, have = 0;
+    off_t off = (off_t)((const unsigned char *)(r->records + first) - r->map);
+    unsigned char *dst = (unsigned char *)buf;
+    const char *why = "file truncated while open";
+    while (have < want) {
+        ssize_t n = pread(r->fd, dst + have, want - have, off + (off_t)have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n < 0)
+                why = strerror(errno);
+            break;
+        }
+        have += (size_t)n;
+    }
+    *got = have == want ? k : have / ((size_t)r->block_records * CQ_CQD_RECORD_SIZE);
+    if (!*got) {
+        set_err(r->err, sizeof r->err, "block %llu (offset %llu): %s", (unsigned long long)b,
+                (unsigned long long)off + have, why);
+        return CQ_ECORRUPT;
+    }
+    return 0;
+}
+
+/* Verify block b as found at data, unless it was verified before. What a
+ * cursor hands out is its copy, so the copy is what gets verified. */
+static int check_block(cq_cqd_reader_t *r, uint64_t b, const cq_cqd_record_t *data)
+{
+    if (r->verified[b])
+        return 0;
+    int rc = verify_data(r, b, data);
+    if (rc == 0)
+        r->verified[b] = 1;
+    return rc;
 }
 
 /* Everything that decides where the reader reads is checked here, before
@@ -735,10 +804,20 @@ static int validate(cq_cqd_reader_t *r, unsigned flags, const char *path, char *
     }
     r->records = (const cq_cqd_record_t *)(const void *)(m + h.records_offset);
     r->count = h.record_count;
-    r->inst = (const cq_cqd_instrument_t *)(const void *)(m + inst_off);
     r->ninst = h.instrument_count;
-    r->sums = (const uint64_t *)(const void *)(m + sums_off);
     r->nblocks = nblocks;
+    /* The tables are copied (a few KiB), so that iterating never touches the
+     * map: a file cut short while open is then an error, not a SIGBUS. */
+    cq_cqd_instrument_t *inst = malloc((r->ninst ? r->ninst : 1) * sizeof *inst);
+    uint64_t *sums = malloc((nblocks ? nblocks : 1) * sizeof *sums);
+    r->inst = inst;
+    r->sums = sums;
+    if (!inst || !sums) {
+        set_err(err, errlen, "%s: out of memory", path);
+        return CQ_ENOMEM;
+    }
+    memcpy(inst, m + inst_off, (size_t)r->ninst * sizeof *inst);
+    memcpy(sums, m + sums_off, (size_t)nblocks * sizeof *sums);
     r->block_records = h.block_records;
     for (uint32_t i = 0; i < r->ninst; i++) {
         const char *why = instrument_problem(&r->inst[i]);
@@ -757,12 +836,24 @@ static int validate(cq_cqd_reader_t *r, unsigned flags, const char *path, char *
     for (uint32_t i = 0; i < r->ninst; i++)
         r->handles[i] = i + 1;
     if (flags & CQ_CQD_VERIFY_ALL) {
+        int small = r->block_records <= CQ_CQD_BLOCK_RECORDS;
+        cq_cqd_record_t *buf = small ? malloc(sizeof *buf * CQ_CQD_BLOCK_RECORDS) : NULL;
+        if (small && !buf) {
+            set_err(err, errlen, "%s: out of memory", path);
+            return CQ_ENOMEM;
+        }
         for (uint64_t b = 0; b < nblocks; b++) {
-            if (verify_block(r, b) != 0) {
+            uint64_t got;
+            int rc = small ? read_blocks(r, b, CQ_CQD_BLOCK_RECORDS, buf, &got) : 0;
+            if (rc == 0)
+                rc = small ? check_block(r, b, buf) : verify_block(r, b);
+            if (rc != 0) {
                 set_err(err, errlen, "%s: %s", path, r->err);
+                free(buf);
                 return CQ_ECORRUPT;
             }
         }
+        free(buf);
     }
     cq_cqd_info_t *in = &r->info;
     in->version = version;
@@ -816,15 +907,20 @@ int cq_cqd_open(cq_cqd_reader_t **out, const char *path, unsigned flags, char *e
         close(fd);
         return CQ_ENOMEM;
     }
+    r->fd = -1;
     r->size = (size_t)st.st_size;
     void *m = mmap(NULL, r->size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
     if (m == MAP_FAILED) {
         set_err(err, errlen, "%s: cannot map: %s", path, strerror(errno));
+        close(fd);
         free(r);
         return CQ_EIO;
     }
     r->map = m;
+    r->fd = fd;
+#ifdef POSIX_FADV_SEQUENTIAL
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL); /* a hint: larger readahead */
+#endif
     int rc = validate(r, flags, path, err, errlen);
     if (rc) {
         cq_cqd_close(r);
@@ -840,8 +936,12 @@ void cq_cqd_close(cq_cqd_reader_t *r)
         return;
     if (r->map)
         munmap((void *)(uintptr_t)r->map, r->size);
+    if (r->fd >= 0)
+        close(r->fd);
     free(r->verified);
     free(r->handles);
+    free((void *)(uintptr_t)r->inst);
+    free((void *)(uintptr_t)r->sums);
     free(r);
 }
 
@@ -1033,22 +1133,43 @@ int cq_cqd_cursor_init(cq_cqd_cursor_t *c, cq_cqd_reader_t *r)
     c->reader = r;
     c->block = 0;
     c->err = 0;
+    c->buf_block = 0;
+    c->buf_blocks = 0;
     return 0;
+}
+
+static int cursor_fail(cq_cqd_cursor_t *c, int rc)
+{
+    c->pos = c->end = NULL;
+    c->err = rc;
+    return rc;
 }
 
 static int enter_block(cq_cqd_cursor_t *c, uint64_t b, uint64_t first_index)
 {
     cq_cqd_reader_t *r = c->reader;
-    if (!r->verified[b] && verify_block(r, b) != 0) {
-        c->pos = c->end = NULL;
-        c->err = CQ_ECORRUPT;
-        return CQ_ECORRUPT;
+    uint64_t block_start = b * r->block_records, block_end = block_start + block_len(r, b);
+    const cq_cqd_record_t *base;
+    if (r->block_records <= CQ_CQD_BLOCK_RECORDS) {
+        if (!c->buf_blocks || b < c->buf_block || b - c->buf_block >= c->buf_blocks) {
+            uint64_t got;
+            c->buf_blocks = 0;
+            if (read_blocks(r, b, sizeof c->buf / sizeof c->buf[0], c->buf, &got) != 0)
+                return cursor_fail(c, CQ_ECORRUPT);
+            c->buf_block = b;
+            c->buf_blocks = got;
+        }
+        base = c->buf + (b - c->buf_block) * r->block_records;
+        if (check_block(r, b, base) != 0)
+            return cursor_fail(c, CQ_ECORRUPT);
+    } else {
+        /* blocks larger than the buffer (another writer's choice): in place */
+        if (!r->verified[b] && verify_block(r, b) != 0)
+            return cursor_fail(c, CQ_ECORRUPT);
+        base = r->records + block_start;
     }
-    uint64_t block_end = (b + 1) * r->block_records;
-    if (block_end > r->count)
-        block_end = r->count;
-    c->pos = r->records + first_index;
-    c->end = r->records + block_end;
+    c->pos = base + (first_index - block_start);
+    c->end = base + (block_end - block_start);
     c->block = b + 1;
     return 0;
 }

@@ -14,6 +14,9 @@
 #include "cquant/error.h"
 #include "cquant/replay.h"
 
+_Static_assert(offsetof(cq_cqd_record_t, instrument) == 4 && sizeof(((cq_cqd_record_t *)0)->flags) == 2,
+               "book_batch reads type, flags and instrument as one word");
+
 struct cq_replay {
     cq_cqd_reader_t *reader;
     cq_cqd_cursor_t cur;
@@ -28,7 +31,7 @@ struct cq_replay {
     char errmsg[160];
 };
 
-static void advance(cq_replay_t *r)
+static inline void advance(cq_replay_t *r)
 {
     const cq_cqd_record_t *rec;
     int rc = cq_cqd_next(&r->cur, &rec);
@@ -122,6 +125,11 @@ static int book_batch(cq_replay_t *r)
     size_t nb = 0, na = 0;
     cq_book_batch_t b = {r->handles[index], first->delta.first_update_id, first->delta.update_id,
                          first->ts_event, first->ts_init, NULL, 0, NULL, 0};
+    /* A record continues the run if its type, instrument and snapshot flag
+     * are the first one's: the first 8 bytes (type, side, flags,
+     * instrument; little-endian, as the reader requires) under a mask. */
+    uint64_t mask = 0xFFFFFFFF000000FFULL | ((uint64_t)CQ_EVF_SNAPSHOT << 16);
+    uint64_t want = ((uint64_t)index << 32) | CQ_EV_BOOK_DELTA | (snapshot ? (uint64_t)CQ_EVF_SNAPSHOT << 16 : 0);
     for (;;) {
         const cq_cqd_record_t *rec = r->next;
         int rc = 0;
@@ -136,8 +144,10 @@ static int book_batch(cq_replay_t *r)
         if (last)
             break;
         const cq_cqd_record_t *n = r->next;
-        if (!n || n->type != CQ_EV_BOOK_DELTA || n->instrument != index ||
-            ((n->flags & CQ_EVF_SNAPSHOT) != 0) != snapshot || n->delta.update_id != b.last_id) {
+        uint64_t head;
+        if (n)
+            memcpy(&head, n, sizeof head);
+        if (!n || (head & mask) != want || n->delta.update_id != b.last_id) {
             r->stats.broken_batches++; /* hand over what we have */
             break;
         }
