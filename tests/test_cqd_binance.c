@@ -610,27 +610,6 @@ END_TEST
 
 /* ---- cquant convert / dump -------------------------------------------------------------- */
 
-static const char *cquant_binary(void)
-{
-    static char path[4096];
-    snprintf(path, sizeof path, "%s/cquant", CQ_BINARY_DIR);
-    return access(path, X_OK) == 0 ? path : NULL;
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 1, 2)))
-#endif
-static int run(const char *fmt, ...)
-{
-    char cmd[16384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* Line `want` (1-based) of a text file, or "" */
 static void nth_line(const char *path, int want, char *out, size_t cap)
 {
@@ -665,36 +644,36 @@ static int count_file_lines(const char *path)
 START_TEST(test_cli_dump_prints_the_wire_strings_of_the_recording)
 {
     char in[4096], out[4200], dump[4200], line[4096];
-    const char *bin = cquant_binary();
+    const char *bin = cq_test_cquant();
     if (!bin || !data(BTC_HEAD, in, sizeof in)) {
         cq_test_skip("test_cli_dump_prints_the_wire_strings_of_the_recording", "no cquant binary or data");
         return;
     }
     path_of(out, sizeof out, "wire.cqd");
     path_of(dump, sizeof dump, "wire.jsonl");
-    ck_assert_int_eq(run("'%s' convert '%s' -o '%s' --quiet --strict "
+    ck_assert_int_eq(cq_test_shell("'%s' convert '%s' -o '%s' --quiet --strict "
                          "--instrument BTCUSDT.BINANCE:tick=0.00000001:step=0.00000001",
                          bin, in, out),
                      0);
-    ck_assert_int_eq(run("'%s' dump '%s' --type trade --limit 1 > '%s'", bin, out, dump), 0);
+    ck_assert_int_eq(cq_test_shell("'%s' dump '%s' --type trade --limit 1 > '%s'", bin, out, dump), 0);
     nth_line(dump, 1, line, sizeof line); /* line 4 of the recording */
     ck_assert_str_eq(line, "{\"type\":\"trade\",\"instrument\":\"BTCUSDT.BINANCE\",\"ts_event\":1723161255342000000,"
                            "\"ts_init\":1723161254087896568,\"side\":\"sell\",\"price\":61837.63000000,"
                            "\"qty\":0.02000000,\"trade_id\":3735683259}");
-    ck_assert_int_eq(run("'%s' dump '%s' --type quote --limit 1 > '%s'", bin, out, dump), 0);
+    ck_assert_int_eq(cq_test_shell("'%s' dump '%s' --type quote --limit 1 > '%s'", bin, out, dump), 0);
     nth_line(dump, 1, line, sizeof line); /* line 3 */
     ck_assert_str_eq(line, "{\"type\":\"quote\",\"instrument\":\"BTCUSDT.BINANCE\",\"ts_event\":1723161254087891268,"
                            "\"ts_init\":1723161254087891268,\"bid_price\":61837.63000000,\"bid_qty\":3.78826000,"
                            "\"ask_price\":61837.64000000,\"ask_qty\":1.54698000,\"update_id\":50093239212}");
-    ck_assert_int_eq(run("'%s' dump '%s' --type delta --limit 4 > '%s'", bin, out, dump), 0);
+    ck_assert_int_eq(cq_test_shell("'%s' dump '%s' --type delta --limit 4 > '%s'", bin, out, dump), 0);
     nth_line(dump, 4, line, sizeof line); /* line 1: the first ask */
     ck_assert_str_eq(line, "{\"type\":\"delta\",\"instrument\":\"BTCUSDT.BINANCE\",\"ts_event\":1723161255208000000,"
                            "\"ts_init\":1723161253937085768,\"side\":\"ask\",\"price\":61837.64000000,"
                            "\"qty\":1.54698000,\"update_id\":50093239202,\"first_update_id\":50093239189,"
                            "\"snapshot\":false,\"last\":false}");
     /* inferred precision: tick 0.01, step 0.000001 */
-    ck_assert_int_eq(run("'%s' convert '%s' -o '%s' --quiet", bin, in, out), 0);
-    ck_assert_int_eq(run("'%s' dump '%s' --type trade --limit 1 > '%s'", bin, out, dump), 0);
+    ck_assert_int_eq(cq_test_shell("'%s' convert '%s' -o '%s' --quiet", bin, in, out), 0);
+    ck_assert_int_eq(cq_test_shell("'%s' dump '%s' --type trade --limit 1 > '%s'", bin, out, dump), 0);
     nth_line(dump, 1, line, sizeof line);
     ck_assert_ptr_nonnull(strstr(line, "\"price\":61837.63,\"qty\":0.020000,\"trade_id\":3735683259}"));
 }
@@ -703,7 +682,7 @@ END_TEST
 START_TEST(test_cli_dump_prints_closed_klines_as_bars_at_exchange_info_precision)
 {
     char ws[4096], info[4096], out[4200], dump[4200], errf[4200], line[4096];
-    const char *bin = cquant_binary();
+    const char *bin = cq_test_cquant();
     if (!bin || !data(CF_WS, ws, sizeof ws) || !data(CF_INFO, info, sizeof info)) {
         cq_test_skip("test_cli_dump_prints_closed_klines_as_bars_at_exchange_info_precision", "no binary/data");
         return;
@@ -711,11 +690,11 @@ START_TEST(test_cli_dump_prints_closed_klines_as_bars_at_exchange_info_precision
     path_of(out, sizeof out, "bars.cqd");
     path_of(dump, sizeof dump, "bars.jsonl");
     path_of(errf, sizeof errf, "bars.err");
-    ck_assert_int_eq(run("'%s' convert '%s' -o '%s' --exchange-info '%s' 2>'%s'", bin, ws, out, info, errf), 0);
+    ck_assert_int_eq(cq_test_shell("'%s' convert '%s' -o '%s' --exchange-info '%s' 2>'%s'", bin, ws, out, info, errf), 0);
     nth_line(errf, 1, line, sizeof line);
     ck_assert_ptr_nonnull(strstr(line, "(28 trades, 412 quotes, "));
     ck_assert_ptr_nonnull(strstr(line, " deltas, 2 bars)"));
-    ck_assert_int_eq(run("'%s' dump '%s' --type bar > '%s'", bin, out, dump), 0);
+    ck_assert_int_eq(cq_test_shell("'%s' dump '%s' --type bar > '%s'", bin, out, dump), 0);
     ck_assert_int_eq(count_file_lines(dump), 2);
     nth_line(dump, 1, line, sizeof line); /* ws line 856 */
     ck_assert_str_eq(line, "{\"type\":\"bar\",\"instrument\":\"FTMUSDT.BINANCE\",\"ts_event\":1628952360000000000,"
@@ -727,7 +706,7 @@ END_TEST
 START_TEST(test_cli_binance_options_are_checked)
 {
     char txt[4200], out[4200], errf[4200], line[4096], missing[4200];
-    const char *bin = cquant_binary();
+    const char *bin = cq_test_cquant();
     if (!bin) {
         cq_test_skip("test_cli_binance_options_are_checked", "no cquant binary");
         return;
@@ -740,14 +719,14 @@ START_TEST(test_cli_binance_options_are_checked)
     const char *bad[] = {"--venue", "--venue ''", "--venue A.B", "--venue ABCDEFGHIJKLMNOPQ",
                          "--snapshot-symbol", "--snapshot-symbol 'BTC USDT'", "--exchange-info"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        ck_assert_msg(run("'%s' convert '%s' -o '%s' %s >/dev/null 2>'%s'", bin, txt, out, bad[i], errf) == 2,
+        ck_assert_msg(cq_test_shell("'%s' convert '%s' -o '%s' %s >/dev/null 2>'%s'", bin, txt, out, bad[i], errf) == 2,
                       "%s did not exit 2", bad[i]);
         ck_assert_int_eq(count_file_lines(errf), 1);
     }
-    ck_assert_int_eq(run("'%s' convert '%s' -o '%s' --exchange-info '%s' 2>'%s'", bin, txt, out, missing, errf), 1);
+    ck_assert_int_eq(cq_test_shell("'%s' convert '%s' -o '%s' --exchange-info '%s' 2>'%s'", bin, txt, out, missing, errf), 1);
     nth_line(errf, 1, line, sizeof line);
     ck_assert_ptr_nonnull(strstr(line, "no-such-info.json: cannot open"));
-    ck_assert_int_eq(run("'%s' convert '%s' -o '%s' --venue BNSPOT 2>'%s'", bin, txt, out, errf), 0);
+    ck_assert_int_eq(cq_test_shell("'%s' convert '%s' -o '%s' --venue BNSPOT 2>'%s'", bin, txt, out, errf), 0);
     nth_line(errf, 2, line, sizeof line);
     ck_assert_str_eq(line, "  BTCUSDT.BNSPOT: tick 0.1, step 1");
 }
@@ -1026,7 +1005,7 @@ END_TEST
 START_TEST(test_cli_reads_a_recording_from_a_pipe_without_losing_lines)
 {
     char src[4200], fifo[4200], out[4200], err[512];
-    const char *bin = cquant_binary();
+    const char *bin = cq_test_cquant();
     if (!bin) {
         cq_test_skip("test_cli_reads_a_recording_from_a_pipe_without_losing_lines", "no cquant binary");
         return;
@@ -1038,7 +1017,7 @@ START_TEST(test_cli_reads_a_recording_from_a_pipe_without_losing_lines)
     path_of(fifo, sizeof fifo, "pipe.fifo");
     path_of(out, sizeof out, "pipe.cqd");
     ck_assert_int_eq(mkfifo(fifo, 0600), 0);
-    ck_assert_int_eq(run("timeout 30 cat '%s' > '%s' & '%s' convert '%s' -o '%s' --quiet --strict; st=$?; wait; "
+    ck_assert_int_eq(cq_test_shell("timeout 30 cat '%s' > '%s' & '%s' convert '%s' -o '%s' --quiet --strict; st=$?; wait; "
                          "exit $st",
                          src, fifo, bin, fifo, out),
                      0);

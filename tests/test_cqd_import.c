@@ -240,25 +240,6 @@ END_TEST
 
 /* ---- command line ---------------------------------------------------------------------------- */
 
-static const char *cquant_binary(void)
-{
-    static char path[4096];
-    snprintf(path, sizeof path, "%s/cquant", CQ_BINARY_DIR);
-    return access(path, X_OK) == 0 ? path : NULL;
-}
-
-/* Run a shell command line; returns the exit status. */
-static int run(const char *fmt, ...)
-{
-    char cmd[16384];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static size_t count_lines(const char *path, char *first, size_t cap)
 {
     FILE *f = fopen(path, "r");
@@ -302,7 +283,7 @@ static void expect_member(const char *line, const char *key, const char *want)
 
 START_TEST(test_cli_convert_then_dump_reproduces_every_tardis_row)
 {
-    const char *bin = cquant_binary(), *p = cq_test_data_path(TARDIS_TRADES);
+    const char *bin = cq_test_cquant(), *p = cq_test_data_path(TARDIS_TRADES);
     if (!bin || !p) {
         cq_test_skip("test_cli_convert_then_dump_reproduces_every_tardis_row", "no cquant binary or data");
         return;
@@ -313,8 +294,8 @@ START_TEST(test_cli_convert_then_dump_reproduces_every_tardis_row)
     path_of(out, sizeof out, "cli.cqd");
     path_of(dump, sizeof dump, "cli.jsonl");
     path_of(errf, sizeof errf, "cli.err");
-    ck_assert_int_eq(run("'%s' convert '%s' '%s' -o '%s' --strict 2>'%s'", bin, trades, quotes, out, errf), 0);
-    ck_assert_int_eq(run("'%s' dump '%s' > '%s'", bin, out, dump), 0);
+    ck_assert_int_eq(cq_test_shell("'%s' convert '%s' '%s' -o '%s' --strict 2>'%s'", bin, trades, quotes, out, errf), 0);
+    ck_assert_int_eq(cq_test_shell("'%s' dump '%s' > '%s'", bin, out, dump), 0);
     ck_assert_uint_eq(count_lines(dump, NULL, 0), 19998);
     const char *csvs[2] = {trades, quotes};
     for (int k = 0; k < 2; k++) {
@@ -357,7 +338,7 @@ END_TEST
 
 START_TEST(test_cli_dump_filters_by_type_and_limit)
 {
-    const char *bin = cquant_binary();
+    const char *bin = cq_test_cquant();
     if (!bin) {
         cq_test_skip("test_cli_dump_filters_by_type_and_limit", "no cquant binary");
         return;
@@ -369,18 +350,18 @@ START_TEST(test_cli_dump_filters_by_type_and_limit)
                              "binance,BTCUSDT,3000,3000,,,100.75,2\n");
     path_of(out, sizeof out, "filter.cqd");
     path_of(dump, sizeof dump, "filter.jsonl");
-    ck_assert_int_eq(run("'%s' convert '%s' -o '%s' --quiet", bin, csv, out), 0);
-    ck_assert_int_eq(run("'%s' dump '%s' --type quote --limit 2 > '%s'", bin, out, dump), 0);
+    ck_assert_int_eq(cq_test_shell("'%s' convert '%s' -o '%s' --quiet", bin, csv, out), 0);
+    ck_assert_int_eq(cq_test_shell("'%s' dump '%s' --type quote --limit 2 > '%s'", bin, out, dump), 0);
     ck_assert_uint_eq(count_lines(dump, first, sizeof first), 2);
     ck_assert_str_eq(first,
                      "{\"type\":\"quote\",\"instrument\":\"BTCUSDT.BINANCE\",\"ts_event\":1000000,"
                      "\"ts_init\":1000000,\"bid_price\":101.00,\"bid_qty\":2.0,\"ask_price\":101.50,"
                      "\"ask_qty\":1.5,\"update_id\":0}\n");
-    ck_assert_int_eq(run("'%s' dump '%s' --type trade,bar > '%s'", bin, out, dump), 0);
+    ck_assert_int_eq(cq_test_shell("'%s' dump '%s' --type trade,bar > '%s'", bin, out, dump), 0);
     ck_assert_uint_eq(count_lines(dump, NULL, 0), 0);
-    ck_assert_int_eq(run("'%s' dump '%s' --instrument BTCUSDT.BINANCE --limit 0 > '%s'", bin, out, dump), 0);
+    ck_assert_int_eq(cq_test_shell("'%s' dump '%s' --instrument BTCUSDT.BINANCE --limit 0 > '%s'", bin, out, dump), 0);
     ck_assert_uint_eq(count_lines(dump, NULL, 0), 0);
-    ck_assert_int_eq(run("'%s' dump '%s' --info > '%s'", bin, out, dump), 0);
+    ck_assert_int_eq(cq_test_shell("'%s' dump '%s' --info > '%s'", bin, out, dump), 0);
     ck_assert_uint_eq(count_lines(dump, first, sizeof first), 1);
     ck_assert_ptr_nonnull(strstr(first, "\"records\":3"));
     ck_assert_ptr_nonnull(strstr(first, "\"tick_size\":0.01"));
@@ -390,7 +371,7 @@ END_TEST
 /* Bad command lines: exit status 2 and exactly one line on stderr. */
 START_TEST(test_cli_bad_command_lines_exit_2_with_one_line)
 {
-    const char *bin = cquant_binary();
+    const char *bin = cq_test_cquant();
     if (!bin) {
         cq_test_skip("test_cli_bad_command_lines_exit_2_with_one_line", "no cquant binary");
         return;
@@ -418,22 +399,22 @@ START_TEST(test_cli_bad_command_lines_exit_2_with_one_line)
         "dump '%2$s' --bogus",
         "dump '%2$s' '%2$s'",
     };
-    ck_assert_int_eq(run("'%s' convert '%s' -o '%s' --quiet", bin, csv, out), 0);
+    ck_assert_int_eq(cq_test_shell("'%s' convert '%s' -o '%s' --quiet", bin, csv, out), 0);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char args[8192], cmd[8192 + 4096 + 4200 + 64];
         snprintf(args, sizeof args, cases[i], csv, out);
         snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null 2>'%s'", bin, args, errf);
-        ck_assert_msg(run("%s", cmd) == 2, "'%s' did not exit 2", args);
+        ck_assert_msg(cq_test_shell("%s", cmd) == 2, "'%s' did not exit 2", args);
         ck_assert_msg(count_lines(errf, line, sizeof line) == 1, "'%s': not one line on stderr", args);
         ck_assert_ptr_nonnull(strstr(line, "cquant "));
     }
-    ck_assert_int_eq(run("'%s' dump '%s' --instrument NOPE.X >/dev/null 2>'%s'", bin, out, errf), 2);
+    ck_assert_int_eq(cq_test_shell("'%s' dump '%s' --instrument NOPE.X >/dev/null 2>'%s'", bin, out, errf), 2);
 }
 END_TEST
 
 START_TEST(test_cli_bad_files_exit_1_with_the_reason)
 {
-    const char *bin = cquant_binary();
+    const char *bin = cq_test_cquant();
     if (!bin) {
         cq_test_skip("test_cli_bad_files_exit_1_with_the_reason", "no cquant binary");
         return;
@@ -443,16 +424,16 @@ START_TEST(test_cli_bad_files_exit_1_with_the_reason)
     path_of(errf, sizeof errf, "cli-file.err");
     path_of(out, sizeof out, "cli-file.cqd");
     path_of(missing, sizeof missing, "no-such-file.csv");
-    ck_assert_int_eq(run("'%s' dump '%s' >/dev/null 2>'%s'", bin, csv, errf), 1);
+    ck_assert_int_eq(cq_test_shell("'%s' dump '%s' >/dev/null 2>'%s'", bin, csv, errf), 1);
     count_lines(errf, line, sizeof line);
     ck_assert_ptr_nonnull(strstr(line, "not a .cqd file"));
-    ck_assert_int_eq(run("'%s' convert '%s' -o '%s' 2>'%s'", bin, missing, out, errf), 1);
+    ck_assert_int_eq(cq_test_shell("'%s' convert '%s' -o '%s' 2>'%s'", bin, missing, out, errf), 1);
     count_lines(errf, line, sizeof line);
     ck_assert_ptr_nonnull(strstr(line, "no-such-file.csv: cannot open"));
     ck_assert_int_ne(access(out, F_OK), 0);
     /* strict: the first malformed line fails the run, nothing is written */
     write_text(csv, sizeof csv, "cli-bad-line.csv", TRADES_HEADER "binance,BTCUSDT,1,2,7,buy,abc,2\n");
-    ck_assert_int_eq(run("'%s' convert '%s' -o '%s' --strict 2>'%s'", bin, csv, out, errf), 1);
+    ck_assert_int_eq(cq_test_shell("'%s' convert '%s' -o '%s' --strict 2>'%s'", bin, csv, out, errf), 1);
     ck_assert_uint_eq(count_lines(errf, line, sizeof line), 2);
     ck_assert_ptr_nonnull(strstr(line, "cli-bad-line.csv:2: column 'price'"));
     ck_assert_int_ne(access(out, F_OK), 0);

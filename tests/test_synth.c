@@ -905,24 +905,6 @@ END_TEST
 
 /* ---- the command line ---------------------------------------------------------------------- */
 
-static const char *cquant_binary(void)
-{
-    static char path[4096];
-    snprintf(path, sizeof path, "%s/cquant", CQ_BINARY_DIR);
-    return access(path, X_OK) == 0 ? path : NULL;
-}
-
-static int run(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    int st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static size_t read_text(const char *path, char *buf, size_t cap)
 {
     FILE *f = fopen(path, "r");
@@ -945,7 +927,7 @@ static int count_char(const char *s, char ch)
 
 START_TEST(test_generate_cli_writes_the_stream)
 {
-    const char *bin = cquant_binary();
+    const char *bin = cq_test_cquant();
     if (!bin) {
         cq_test_skip("test_generate_cli_writes_the_stream", "cquant binary not built");
         return;
@@ -954,7 +936,7 @@ START_TEST(test_generate_cli_writes_the_stream)
     path_of(out, sizeof out, "cli.cqd");
     path_of(so, sizeof so, "stdout.txt");
     path_of(se, sizeof se, "stderr.txt");
-    ck_assert_int_eq(run("'%s' generate --seed 77 --minutes 2 -o '%s' --symbol SOLUSDT --venue SYN --price 150 "
+    ck_assert_int_eq(cq_test_shell("'%s' generate --seed 77 --minutes 2 -o '%s' --symbol SOLUSDT --venue SYN --price 150 "
                          "--vol 0.8 --trades-per-sec 5 --levels 10 --book-interval-ms 250 >'%s' 2>'%s'",
                          bin, out, so, se),
                      0);
@@ -997,8 +979,8 @@ START_TEST(test_generate_cli_writes_the_stream)
     cq_cqd_close(ra);
     cq_cqd_close(rb);
 
-    ck_assert_int_eq(run("'%s' generate --help >'%s' 2>&1", bin, so), 0);
-    ck_assert_int_eq(run("'%s' help >'%s' 2>&1", bin, so), 0);
+    ck_assert_int_eq(cq_test_shell("'%s' generate --help >'%s' 2>&1", bin, so), 0);
+    ck_assert_int_eq(cq_test_shell("'%s' help >'%s' 2>&1", bin, so), 0);
     read_text(so, text, sizeof text);
     ck_assert_ptr_nonnull(strstr(text, "generate"));
 }
@@ -1006,7 +988,7 @@ END_TEST
 
 START_TEST(test_generate_cli_bad_arguments_exit_2)
 {
-    const char *bin = cquant_binary();
+    const char *bin = cq_test_cquant();
     if (!bin) {
         cq_test_skip("test_generate_cli_bad_arguments_exit_2", "cquant binary not built");
         return;
@@ -1055,7 +1037,7 @@ START_TEST(test_generate_cli_bad_arguments_exit_2)
             }
         }
         *p = 0;
-        int st = run("'%s' generate %s >/dev/null 2>'%s'", bin, args, se);
+        int st = cq_test_shell("'%s' generate %s >/dev/null 2>'%s'", bin, args, se);
         read_text(se, text, sizeof text);
         ck_assert_msg(st == 2, "'%s': exit %d (%s)", cases[i], st, text);
         ck_assert_msg(count_char(text, '\n') == 1 && !strncmp(text, "cquant generate: ", 17),
@@ -1063,7 +1045,7 @@ START_TEST(test_generate_cli_bad_arguments_exit_2)
         ck_assert_msg(access(out, F_OK) != 0, "'%s' left a file", cases[i]);
     }
     /* a path that cannot be written is a failure, not a usage error */
-    int st = run("'%s' generate --minutes 1 -o '%s/no/such/dir/x.cqd' >/dev/null 2>'%s'", bin, g_dir, se);
+    int st = cq_test_shell("'%s' generate --minutes 1 -o '%s/no/such/dir/x.cqd' >/dev/null 2>'%s'", bin, g_dir, se);
     ck_assert_int_eq(st, 1);
     read_text(se, text, sizeof text);
     ck_assert_int_eq(count_char(text, '\n'), 1);

@@ -94,8 +94,12 @@ int cq_rt_restore(cq_rt_t *rt, size_t *count);
 
 /* Starting funds (cq_portfolio_set_balance). */
 int cq_rt_set_balance(cq_rt_t *rt, const char *venue, const char *asset, double total);
+/* The mark of an instrument: its book's mid while the book is valid, else
+ * the mid of its last quote, else its last trade price. CQ_ENOENT when
+ * there is none yet. Equity, the status line and the report use it. */
+int cq_rt_mark(const cq_rt_t *rt, uint32_t instrument, double *mid);
 /* Equity of a venue's account in one asset: that asset's balance plus every
- * other asset's balance converted at the mid of the instrument BASE+asset
+ * other asset's balance converted at the mark (cq_rt_mark) of the instrument BASE+asset
  * on that venue (assets without such an instrument with a mid are left
  * out). */
 double cq_rt_equity(const cq_rt_t *rt, const char *venue, const char *asset);

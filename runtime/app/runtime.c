@@ -364,8 +364,10 @@ int cq_rt_set_balance(cq_rt_t *rt, const char *venue, const char *asset, double 
     return cq_portfolio_set_balance(rt->pf, venue, asset, total);
 }
 
-static int mid_of(const cq_rt_t *rt, uint32_t inst, double *mid)
+int cq_rt_mark(const cq_rt_t *rt, uint32_t inst, double *mid)
 {
+    if (!rt || !mid)
+        return CQ_EINVAL;
     const cq_book_t *b = cq_data_book(rt->de, inst);
     if (b && cq_data_book_valid(rt->de, inst) && cq_book_mid(b, mid) == 0)
         return 0;
@@ -400,7 +402,7 @@ double cq_rt_equity(const cq_rt_t *rt, const char *venue, const char *asset)
         uint32_t inst;
         double mid;
         snprintf(id, sizeof id, "%s%s.%s", bal[i]->asset, asset, venue);
-        if (cq_cache_instrument_find(rt->cache, id, &inst) == 0 && mid_of(rt, inst, &mid) == 0)
+        if (cq_cache_instrument_find(rt->cache, id, &inst) == 0 && cq_rt_mark(rt, inst, &mid) == 0)
             eq += bal[i]->total * mid;
     }
     return eq;

@@ -29,17 +29,11 @@ static void basename_noext(const char *path, char *out, size_t len)
         snprintf(out, len, "strategy");
 }
 
+/* 0 while the instrument has no mark yet */
 static double mid_now(cq_session_t *s)
 {
-    const cq_book_t *b = cq_data_book(cq_rt_data(s->rt), s->instrument);
     double mid;
-    if (b && cq_data_book_valid(cq_rt_data(s->rt), s->instrument) && cq_book_mid(b, &mid) == 0)
-        return mid;
-    const cq_quote_t *q = cq_cache_quote(cq_rt_cache(s->rt), s->instrument);
-    if (q && q->bid_price > 0 && q->ask_price > 0)
-        return (q->bid_price + q->ask_price) / 2;
-    const cq_trade_t *t = cq_cache_trade(cq_rt_cache(s->rt), s->instrument);
-    return t ? t->price : 0;
+    return cq_rt_mark(s->rt, s->instrument, &mid) == 0 ? mid : 0;
 }
 
 static void on_sample(void *user, cq_timer_id_t id, int64_t now)

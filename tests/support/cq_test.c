@@ -1,15 +1,40 @@
 /*
  * cq_test.c - helpers shared by the Check tests.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "support/cq_test.h"
 
 #ifndef CQ_TEST_DATA_DEFAULT
 #define CQ_TEST_DATA_DEFAULT "../shared/data"
 #endif
+
+#ifndef CQ_BINARY_DIR
+#define CQ_BINARY_DIR "build"
+#endif
+
+const char *cq_test_cquant(void)
+{
+    static char path[4096];
+    snprintf(path, sizeof path, "%s/cquant", CQ_BINARY_DIR);
+    return access(path, X_OK) == 0 ? path : NULL;
+}
+
+int cq_test_shell(const char *fmt, ...)
+{
+    char cmd[16384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
 
 const char *cq_test_data_dir(void)
 {

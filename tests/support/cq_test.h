@@ -20,6 +20,16 @@ const char *cq_test_data_path(const char *rel);
  * so instead of passing silently). */
 void cq_test_skip(const char *name, const char *why);
 
+/* The built cquant executable, or NULL if it is not there. */
+const char *cq_test_cquant(void);
+
+/* Run a shell command line built printf-style; returns its exit status
+ * (-1 if it did not exit normally). */
+#if defined(__GNUC__)
+__attribute__((format(printf, 1, 2)))
+#endif
+int cq_test_shell(const char *fmt, ...);
+
 /* Run the suite with Check's runner; returns the process exit status. */
 int cq_test_run(Suite *s);
 
