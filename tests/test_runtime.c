@@ -186,8 +186,15 @@ START_TEST(test_runtime_equity_is_cash_plus_base_at_the_mid)
     ck_assert_int_eq(cq_rt_set_balance(rt, "TEST", "USDT", 1000), 0);
     ck_assert_int_eq(cq_rt_set_balance(rt, "TEST", "BTC", 2), 0);
     ck_assert_double_eq_tol(cq_rt_equity(rt, "TEST", "USDT"), 1000, 1e-9); /* no mid yet */
+    double mark = -1;
+    ck_assert_int_eq(cq_rt_mark(rt, 1, &mark), CQ_ENOENT);
+    ck_assert_int_eq(cq_rt_mark(rt, 1, NULL), CQ_EINVAL);
+    ck_assert_int_eq(cq_rt_mark(NULL, 1, &mark), CQ_EINVAL);
     int done;
     ck_assert_int_ge(cq_rt_run_until(rt, INT64_MAX, &done, err, sizeof err), 1);
+    ck_assert_int_eq(cq_rt_mark(rt, 1, &mark), 0);
+    ck_assert_double_eq_tol(mark, 100.01, 1e-9);
+    ck_assert_int_eq(cq_rt_mark(rt, 999, &mark), CQ_ENOENT);
     ck_assert_double_eq_tol(cq_rt_equity(rt, "TEST", "USDT"), 1000 + 2 * 100.01, 1e-9);
     cq_rt_destroy(rt);
 }
